@@ -1,0 +1,28 @@
+# The two quick-start commands (make demo, make test) and a few helpers.
+# Needs only Python (>= 3.12), pip and make: uv is installed on first use.
+
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+
+.PHONY: demo test lint check sync browser-test
+
+sync:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
+
+demo: sync
+	$(UV) run --locked devotion demo
+
+test: sync
+	$(UV) run --locked pytest -n 2 -q
+
+browser-test: sync
+	DEVOTION_BROWSER_TESTS=1 $(UV) run --locked pytest -q -m browser
+
+lint: sync
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+
+check: lint test

@@ -1,0 +1,1 @@
+"""Devotion: the open-source customer obsession platform."""

@@ -1,0 +1,184 @@
+"""Merging two people into one, and undoing it.
+
+A merge moves the loser's identities, touchpoints and facts to the winner and marks the loser
+``merged_into`` the winner; the :class:`~devotion.people.models.Merge` row keeps the ids of
+everything that moved so :func:`undo_merge` can put each back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count as DjCount
+from django.db.models import Max, Min, Q, Sum
+from django.utils import timezone
+
+from devotion.people.models import (
+    Identity,
+    Merge,
+    Person,
+    PersonalFact,
+    Stage,
+    stage_for_order_count,
+)
+
+
+class MergeError(ValueError):
+    """A merge or undo that cannot be done, with the reason."""
+
+
+def refresh_aggregates(person_ids: list[int]) -> None:
+    """Recompute order count, spend, first/last activity and the order stage from touchpoints."""
+    from devotion.touchpoints.models import Touchpoint
+
+    rows = (
+        Touchpoint.objects.filter(person_id__in=person_ids)
+        .values("person_id")
+        .annotate(
+            orders=DjCount("id", filter=Q(kind="order")),
+            spent=Sum("amount", filter=Q(kind="order")),
+            first=Min("occurred_at"),
+            last=Max("occurred_at"),
+        )
+    )
+    by_person = {row["person_id"]: row for row in rows}
+    for person in Person.objects.filter(pk__in=person_ids):
+        row = by_person.get(person.pk, {})
+        person.order_count = row.get("orders") or 0
+        person.total_spent = row.get("spent") or 0
+        person.first_seen_at = row.get("first")
+        person.last_activity_at = row.get("last")
+        if person.order_count == 0 and person.stage in (Stage.NEW, Stage.ACTIVE):
+            person.stage = Stage.PROSPECT
+        elif person.order_count == 1 and person.stage == Stage.ACTIVE:
+            person.stage = Stage.NEW
+        person.stage = stage_for_order_count(person.order_count, person.stage)
+        person.save(
+            update_fields=[
+                "order_count",
+                "total_spent",
+                "first_seen_at",
+                "last_activity_at",
+                "stage",
+                "updated_at",
+            ]
+        )
+
+
+def _snapshot(loser: Person) -> dict[str, Any]:
+    from devotion.touchpoints.models import Touchpoint
+
+    return {
+        "identities": list(Identity.objects.filter(person=loser).values_list("pk", flat=True)),
+        "touchpoints": list(Touchpoint.objects.filter(person=loser).values_list("pk", flat=True)),
+        "facts": list(PersonalFact.objects.filter(person=loser).values_list("pk", flat=True)),
+        "merged_people": list(
+            Person.objects.filter(merged_into=loser).values_list("pk", flat=True)
+        ),
+        "loser": {
+            "display_name": loser.display_name,
+            "primary_email": loser.primary_email,
+            "primary_phone": loser.primary_phone,
+            "stage": loser.stage,
+        },
+    }
+
+
+@transaction.atomic
+def merge_people(
+    winner: Person,
+    loser: Person,
+    *,
+    reason: str,
+    automatic: bool = False,
+    user: Any = None,
+) -> Merge:
+    """Merge ``loser`` into ``winner``; returns the Merge record (which can be undone)."""
+    from devotion.touchpoints.models import Touchpoint
+
+    if winner.pk == loser.pk:
+        raise MergeError("cannot merge a person into themselves")
+    if loser.merged_into_id is not None or winner.merged_into_id is not None:
+        raise MergeError("one of these people has already been merged into someone else")
+    snapshot = _snapshot(loser)
+    Identity.objects.filter(pk__in=snapshot["identities"]).update(person=winner)
+    Touchpoint.objects.filter(pk__in=snapshot["touchpoints"]).update(person=winner)
+    # A fact the winner already has (same key and value) stays with the loser, so no duplicate.
+    existing = set(PersonalFact.objects.filter(person=winner).values_list("key", "value"))
+    movable = [
+        pk
+        for pk, key, value in PersonalFact.objects.filter(pk__in=snapshot["facts"]).values_list(
+            "pk", "key", "value"
+        )
+        if (key, value) not in existing
+    ]
+    snapshot["facts"] = movable
+    PersonalFact.objects.filter(pk__in=movable).update(person=winner)
+    Person.objects.filter(pk__in=snapshot["merged_people"]).update(merged_into=winner)
+
+    for field in ("display_name", "primary_email", "primary_phone", "country", "preferred_channel"):
+        if not getattr(winner, field) and getattr(loser, field):
+            setattr(winner, field, getattr(loser, field))
+    winner.set_name(winner.display_name)
+    winner.is_advocate = winner.is_advocate or loser.is_advocate
+    winner.save()
+    loser.merged_into = winner
+    loser.save(update_fields=["merged_into", "updated_at"])
+    refresh_aggregates([winner.pk, loser.pk])
+
+    merge = Merge.objects.create(
+        winner=winner,
+        loser=loser,
+        reason=reason,
+        automatic=automatic,
+        merged_by=user if getattr(user, "is_authenticated", False) else None,
+        snapshot=snapshot,
+    )
+    _announce_merge(merge)
+    return merge
+
+
+@transaction.atomic
+def undo_merge(merge: Merge, *, user: Any = None) -> None:
+    """Put back everything a merge moved and make the loser a person of their own again."""
+    from devotion.touchpoints.models import Touchpoint
+
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise MergeError("this merge has already been undone")
+    loser, winner = merge.loser, merge.winner
+    if loser.merged_into_id != winner.pk:
+        raise MergeError("the merged person has since been merged elsewhere; undo that first")
+    snap = merge.snapshot
+    Identity.objects.filter(pk__in=snap.get("identities", [])).update(person=loser)
+    Touchpoint.objects.filter(pk__in=snap.get("touchpoints", [])).update(person=loser)
+    PersonalFact.objects.filter(pk__in=snap.get("facts", [])).update(person=loser)
+    Person.objects.filter(pk__in=snap.get("merged_people", [])).update(merged_into=loser)
+    for field, value in snap.get("loser", {}).items():
+        setattr(loser, field, value)
+    loser.set_name(loser.display_name)
+    loser.merged_into = None
+    loser.save()
+    refresh_aggregates([winner.pk, loser.pk])
+    merge.undone_at = timezone.now()
+    merge.undone_by = user if getattr(user, "is_authenticated", False) else None
+    merge.save(update_fields=["undone_at", "undone_by"])
+
+
+def _announce_merge(merge: Merge) -> None:
+    from devotion.webhooks.dispatch import emit
+
+    emit(
+        "people.merged",
+        [
+            {
+                "winner_id": merge.winner_id,
+                "loser_id": merge.loser_id,
+                "reason": merge.reason,
+                "automatic": merge.automatic,
+                "merged_at": timezone.now().isoformat(),
+            }
+        ],
+        person_ids=[merge.winner_id],
+    )

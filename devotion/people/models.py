@@ -1,0 +1,228 @@
+"""People: customers and prospects, how we recognise them, what we know about them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    """Where a person is in their journey with the business."""
+
+    PROSPECT = "prospect", "Prospect"
+    NEW = "new", "New"
+    ACTIVE = "active", "Active"
+    AT_RISK = "at_risk", "At risk"
+    LAPSED = "lapsed", "Lapsed"
+    WON_BACK = "won_back", "Won back"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone"
+    SMS = "sms", "SMS"
+    CHAT = "chat", "Chat"
+    WEB = "web", "Web"
+    SOCIAL = "social", "Social"
+    STORE = "store", "In store"
+    REVIEW_SITE = "review_site", "Review site"
+    OTHER = "other", "Other"
+
+
+def stage_for_order_count(order_count: int, current: str) -> str:
+    """The journey stage the order rules give: first order -> new, repeat -> active.
+
+    Stages set by later analysis (at risk, lapsed, won back) are kept until a scoring run
+    revisits them; a prospect always moves on with a first order.
+
+    >>> stage_for_order_count(0, "prospect"), stage_for_order_count(1, "prospect")
+    ('prospect', 'new')
+    >>> stage_for_order_count(3, "new")
+    'active'
+    """
+    if order_count <= 0:
+        return current
+    if current in (Stage.PROSPECT, Stage.NEW, ""):
+        return Stage.NEW if order_count == 1 else Stage.ACTIVE
+    return current
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def live(self) -> PersonQuerySet:
+        """People not merged into someone else: the ones lists and search should show."""
+        return self.filter(merged_into__isnull=True)
+
+
+class Person(models.Model):
+    """One customer or prospect, however many systems and channels they show up in.
+
+    Aggregates (order count, spend, last activity) and scores are denormalised here so that
+    lists sort and filter on indexed columns; the truth stays in touchpoints and snapshots.
+    A person merged into another keeps their row (with ``merged_into`` set) so the merge can
+    be undone.
+    """
+
+    display_name = models.CharField(max_length=300, blank=True)
+    # Lower-cased "first last" and "last first" for prefix search on an index.
+    name_key = models.CharField(max_length=300, blank=True, db_index=True)
+    name_key_rev = models.CharField(max_length=300, blank=True, db_index=True)
+    primary_email = models.CharField(max_length=320, blank=True)
+    primary_phone = models.CharField(max_length=32, blank=True)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.PROSPECT)
+    is_advocate = models.BooleanField(default=False)
+    preferred_channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    preferred_tone = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+
+    consent_email = models.BooleanField(default=False)
+    consent_sms = models.BooleanField(default=False)
+    consent_profiling = models.BooleanField(default=True)
+
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    order_count = models.PositiveIntegerField(default=0)
+    total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    # Current scores, written by the scoring pipeline (later issues); history in ScoreSnapshot.
+    health_score = models.FloatField(null=True, blank=True)
+    churn_probability = models.FloatField(null=True, blank=True)
+    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    segment = models.CharField(max_length=40, blank=True)
+    cluster = models.CharField(max_length=40, blank=True)
+
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_people"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-last_activity_at"], name="person_last_activity"),
+            models.Index(fields=["stage", "-last_activity_at"], name="person_stage_activity"),
+            models.Index(fields=["merged_into"], name="person_merged_into"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.primary_email or f"Person {self.pk}"
+
+    @staticmethod
+    def name_keys(display_name: str) -> tuple[str, str]:
+        """Search keys for a name: ("ada lovelace", "lovelace ada")."""
+        words = display_name.lower().split()
+        if not words:
+            return "", ""
+        return " ".join(words), " ".join(words[-1:] + words[:-1])
+
+    def set_name(self, display_name: str) -> None:
+        self.display_name = display_name.strip()
+        self.name_key, self.name_key_rev = self.name_keys(self.display_name)
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone"
+    EXTERNAL = "external", "Id in a source system"
+
+
+class Identity(models.Model):
+    """A normalised e-mail, phone or source-system id that belongs to exactly one person.
+
+    ``source`` is empty for e-mails and phones (the same address is the same person wherever
+    it came from) and names the system for external ids ("shopify", "zendesk").
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=16, choices=IdentityKind.choices)
+    source = models.CharField(max_length=40, blank=True)
+    value = models.CharField(max_length=320)
+    raw_value = models.CharField(max_length=320, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "source", "value"], name="identity_unique")
+        ]
+        indexes = [models.Index(fields=["person"], name="identity_person")]
+        verbose_name_plural = "identities"
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.source + ':' if self.source else ''}{self.value}"
+
+
+class Merge(models.Model):
+    """One person merged into another: why, by whom, and enough to undo it.
+
+    ``snapshot`` records the ids of every identity, touchpoint and fact that moved, and the
+    loser's own fields, so ``undo`` can put each back where it was.
+    """
+
+    winner = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges_won")
+    loser = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges_lost")
+    reason = models.CharField(max_length=300)
+    automatic = models.BooleanField(default=False)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    snapshot = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.loser_id} -> {self.winner_id} ({self.reason})"
+
+
+class PersonalFact(models.Model):
+    """Something personal we learned (birthday, pet's name, preference), and where we learned it."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="facts")
+    key = models.CharField(max_length=100)
+    value = models.CharField(max_length=500)
+    learned_from = models.ForeignKey(
+        "touchpoints.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facts_learned",
+    )
+    # Where it came from when not a touchpoint: "import: customers.csv", "agent: Sam".
+    source_note = models.CharField(max_length=200, blank=True)
+    learned_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["key", "-learned_at"]
+        indexes = [models.Index(fields=["person", "key"], name="fact_person_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key", "value"], name="fact_unique_value")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"
+
+
+class ScoreSnapshot(models.Model):
+    """One person's scores from one scoring run, with the factors behind each score."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="score_snapshots")
+    run_id = models.CharField(max_length=40)
+    computed_at = models.DateTimeField()
+    health_score = models.FloatField(null=True, blank=True)
+    churn_probability = models.FloatField(null=True, blank=True)
+    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    segment = models.CharField(max_length=40, blank=True)
+    factors = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "-computed_at"], name="snapshot_person_time")]
+
+    def __str__(self) -> str:
+        return f"scores of {self.person_id} at {self.computed_at:%Y-%m-%d}"

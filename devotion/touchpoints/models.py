@@ -1,0 +1,176 @@
+"""The unified timeline: every order, message, answer, review, comment, call and note."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from devotion.people.models import Person
+
+
+class Kind(models.TextChoices):
+    ORDER = "order", "Order"
+    MESSAGE = "message", "Message"
+    SURVEY_ANSWER = "survey_answer", "Survey answer"
+    REVIEW = "review", "Review"
+    SOCIAL_COMMENT = "social_comment", "Social comment"
+    CALL = "call", "Call"
+    EMAIL = "email", "E-mail"
+    NOTE = "note", "Note"
+    LEAD = "lead", "Lead"
+    SIGNUP = "signup", "Sign-up"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", "From the customer"
+    OUTBOUND = "out", "From us"
+    NONE = "", "Neither"
+
+
+class Touchpoint(models.Model):
+    """One thing a person did or said, or that we said to them, on any channel.
+
+    ``(source, external_id)`` is unique: re-sending or re-importing the same record is a no-op.
+    ``thread`` groups the messages of one ticket or conversation.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="touchpoints")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=16, blank=True)
+    direction = models.CharField(max_length=3, choices=Direction.choices, blank=True)
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=200)
+    thread = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    text = models.TextField(blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    rating = models.SmallIntegerField(null=True, blank=True)
+    staff = models.ForeignKey(
+        "team.StaffMember",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="touchpoints",
+    )
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="touchpoint_source_id")
+        ]
+        indexes = [
+            models.Index(fields=["person", "-occurred_at"], name="tp_person_time"),
+            models.Index(fields=["kind", "-occurred_at"], name="tp_kind_time"),
+            models.Index(fields=["thread"], name="tp_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source}:{self.external_id}"
+
+
+class OrderLine(models.Model):
+    """One product on an order, for recommendations and win-back analysis."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="lines")
+    product_id = models.CharField(max_length=200)
+    product_name = models.CharField(max_length=500, blank=True)
+    quantity = models.IntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["product_id"], name="orderline_product")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}"
+
+
+class TextAnalysis(models.Model):
+    """What the text of one touchpoint says: feeling, topic, whether it needs a reply.
+
+    Written by the text-understanding task; ``model_version`` lets a new model re-analyse.
+    """
+
+    touchpoint = models.OneToOneField(
+        Touchpoint, on_delete=models.CASCADE, related_name="analysis", primary_key=True
+    )
+    language = models.CharField(max_length=8, blank=True)
+    sentiment = models.FloatField(null=True, blank=True)  # -1 (negative) .. 1 (positive)
+    emotions = models.JSONField(default=dict, blank=True)  # {"anger": 0.8, ...}
+    topic = models.CharField(max_length=100, blank=True, db_index=True)
+    needs_reply = models.BooleanField(default=False)
+    mentions = models.JSONField(default=list, blank=True)  # staff member ids named in the text
+    model_version = models.CharField(max_length=40)
+    analysed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "text analyses"
+
+    def __str__(self) -> str:
+        return f"analysis of {self.touchpoint_id}"
+
+
+class PromiseState(models.TextChoices):
+    OPEN = "open", "Open"
+    KEPT = "kept", "Kept"
+    BREACHED = "breached", "Breached"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ReplyPromise(models.Model):
+    """A reply-time promise for one inbound touchpoint (first reply, next reply, resolution)."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="promises")
+    target = models.CharField(max_length=20)  # first_reply | next_reply | resolution
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=PromiseState.choices, default="open")
+    assignee = models.ForeignKey(
+        "team.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    met_at = models.DateTimeField(null=True, blank=True)
+    log = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "due_at"], name="promise_queue")]
+        constraints = [
+            models.UniqueConstraint(fields=["touchpoint", "target"], name="promise_per_target")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} for {self.touchpoint_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ImportRun(models.Model):
+    """One bulk import of a file: what, from where, how it went, and where the rejects are."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20)
+    source = models.CharField(max_length=40)
+    filename = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_accepted = models.PositiveIntegerField(default=0)
+    rows_duplicate = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    # The first rejects, for the web page; the full list is in the rejects file.
+    rejects_preview = models.JSONField(default=list, blank=True)
+    rejects_path = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.kind} {self.filename}"

@@ -1,0 +1,53 @@
+"""The audit log: who saw or changed what. It never holds personal data, only ids and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One action by a user, an API key or the system, on one object, without personal data."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)  # "user:3", "apikey:7", "cli", "system"
+    action = models.CharField(max_length=60)  # "person.erase", "person.merge", "person.view"
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=60, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+    @classmethod
+    def record(
+        cls,
+        action: str,
+        *,
+        actor: Any = None,
+        actor_label: str = "",
+        object_type: str = "",
+        object_id: object = "",
+        **detail: Any,
+    ) -> AuditEvent:
+        """Write one audit event. Pass ids and counts in ``detail``, never names or e-mails."""
+        if actor is not None and getattr(actor, "is_authenticated", False):
+            label = actor_label or f"user:{actor.pk}"
+        else:
+            actor, label = None, actor_label or "system"
+        return cls.objects.create(
+            actor=actor,
+            actor_label=label,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail=detail,
+        )

@@ -1,0 +1,84 @@
+"""Shared fixtures: named personas for permission tests, and event builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from devotion.team.models import Role, StaffMember
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, settings):
+    """Keep caches and files of each test in its own folder; use a per-test cache."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def _user(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username, f"{username}@shop.example", PASSWORD)
+    if role is not None:
+        StaffMember.objects.create(user=user, display_name=username.title(), role=role)
+    return user
+
+
+@pytest.fixture
+def agent(db) -> User:
+    return _user("agnes", Role.AGENT)
+
+
+@pytest.fixture
+def manager(db) -> User:
+    return _user("manon", Role.MANAGER)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return _user("adam", Role.ADMIN)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """A user who can log in but has no staff role: sees nothing."""
+    return _user("olga", None)
+
+
+@pytest.fixture
+def login(client: Client) -> Callable[[User], Client]:
+    def _login(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def make_event() -> Callable[..., dict[str, Any]]:
+    """Build a valid raw event; keyword arguments override fields."""
+    counter = {"n": 0}
+
+    def _make(**overrides: Any) -> dict[str, Any]:
+        counter["n"] += 1
+        event: dict[str, Any] = {
+            "kind": "order",
+            "source": "shop",
+            "external_id": f"o-{counter['n']}",
+            "occurred_at": "2025-06-01T12:00:00Z",
+            "person": {"email": "ada@example.com", "name": "Ada Lovelace"},
+            "amount": "40.00",
+            "currency": "USD",
+        }
+        event.update(overrides)
+        return event
+
+    return _make
