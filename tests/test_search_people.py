@@ -1,0 +1,39 @@
+"""Finding people by name, e-mail, phone and source id."""
+
+from __future__ import annotations
+
+import pytest
+
+from devotion.people.search import search_people
+from devotion.touchpoints.ingest import ingest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(make_event):
+    ingest(
+        [
+            make_event(person={"email": "ada@example.com", "name": "Ada Lovelace"}),
+            make_event(
+                person={"email": "grace@navy.example", "phone": "+1 415 555 0199",
+                        "name": "Grace Hopper", "external_id": "cus_77"}
+            ),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ada", ["Ada Lovelace"]),
+        ("LOVELACE", ["Ada Lovelace"]),
+        ("hopper gr", ["Grace Hopper"]),
+        ("grace@navy", ["Grace Hopper"]),
+        ("(415) 555-0199", ["Grace Hopper"]),
+        ("cus_77", ["Grace Hopper"]),
+        ("nobody", []),
+    ],
+)
+def test_it_finds_people_by_name_email_phone_and_source_id(people, query, expected):
+    assert [p.display_name for p in search_people(query)] == expected
