@@ -1,10 +1,8 @@
 # The two quick-start commands (make demo, make test) and a few helpers.
 # Needs only Python (>= 3.12), pip and make: uv is installed on first use.
 
-UV := $(shell command -v uv 2>/dev/null)
-ifeq ($(UV),)
-UV := python3 -m uv
-endif
+# Test that uv runs, not just that it exists: a pyenv shim can exist for another Python.
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 
 .PHONY: demo test lint check sync browser-test
 

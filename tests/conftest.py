@@ -19,6 +19,11 @@ def _isolated_home(tmp_path, settings):
     """Keep caches and files of each test in its own folder; use a per-test cache."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.MEDIA_ROOT = tmp_path / "media"
+    # WhiteNoise warns (an error here) when STATIC_ROOT is missing; tests never collect statics.
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STATIC_ROOT.mkdir()
+    # Real password hashing costs seconds per login on a 2-core machine; tests need no strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Settings → API keys (mounted at /settings/api-keys/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from devotion.api import views
+
+urlpatterns = [
+    path("", views.key_list, name="apikeys"),
+    path("new/", views.key_create, name="apikey-create"),
+    path("<int:key_id>/revoke/", views.key_revoke, name="apikey-revoke"),
+]

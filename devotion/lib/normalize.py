@@ -12,6 +12,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_REGION = os.environ.get("DEVOTION_PHONE_REGION", "US")
 
 
+@lru_cache(maxsize=200_000)  # imports see the same customers' addresses again and again
 def normalize_email(raw: str) -> str | None:
     """Lower-cased, trimmed e-mail, or None when it is not an address.
 

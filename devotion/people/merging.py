@@ -42,9 +42,9 @@ def refresh_aggregates(person_ids: list[int]) -> None:
             last=Max("occurred_at"),
         )
     )
-    by_person = {row["person_id"]: row for row in rows}
+    by_person: dict[int, dict[str, Any]] = {row["person_id"]: dict(row) for row in rows}
     for person in Person.objects.filter(pk__in=person_ids):
-        row = by_person.get(person.pk, {})
+        row: dict[str, Any] = by_person.get(person.pk, {})
         person.order_count = row.get("orders") or 0
         person.total_spent = row.get("spent") or 0
         person.first_seen_at = row.get("first")

@@ -64,8 +64,8 @@ class Person(models.Model):
 
     display_name = models.CharField(max_length=300, blank=True)
     # Lower-cased "first last" and "last first" for prefix search on an index.
-    name_key = models.CharField(max_length=300, blank=True, db_index=True)
-    name_key_rev = models.CharField(max_length=300, blank=True, db_index=True)
+    name_key = models.CharField(max_length=300, blank=True)
+    name_key_rev = models.CharField(max_length=300, blank=True)
     primary_email = models.CharField(max_length=320, blank=True)
     primary_phone = models.CharField(max_length=32, blank=True)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.PROSPECT)
@@ -102,7 +102,10 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["-last_activity_at"], name="person_last_activity"),
             models.Index(fields=["stage", "-last_activity_at"], name="person_stage_activity"),
-            models.Index(fields=["merged_into"], name="person_merged_into"),
+            # Plain B-tree indexes (not db_index, which adds unused LIKE indexes on PostgreSQL):
+            # search matches prefixes as index ranges, see people/search.py.
+            models.Index(fields=["name_key"], name="person_name_key"),
+            models.Index(fields=["name_key_rev"], name="person_name_key_rev"),
         ]
 
     def __str__(self) -> str:
@@ -145,7 +148,6 @@ class Identity(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "source", "value"], name="identity_unique")
         ]
-        indexes = [models.Index(fields=["person"], name="identity_person")]
         verbose_name_plural = "identities"
 
     def __str__(self) -> str:

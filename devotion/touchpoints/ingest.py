@@ -7,21 +7,40 @@ so sending the same batch twice creates nothing the second time.
 
 Bulk by construction: a batch costs a fixed handful of queries (look up identities, look up
 touchpoints, insert people, identities, touchpoints, lines and facts, update people), never one
-per row. Merges of existing people (rare) take the slow, careful path in ``people.merging``.
+per row. The rows are written with plain SQL (``executemany`` on SQLite, ``COPY`` and
+``unnest`` on PostgreSQL) because the ORM's per-object work would cost more than the database
+does: this is the path a million-row import takes. New ids are handed out before the inserts,
+so nothing needs ``RETURNING``. Merges of existing people (rare) take the slow, careful path in
+``people.merging``.
 """
+
+# Table and column names in the SQL below come from model metadata, never from input; every
+# value is a bound parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from devotion.people.merging import merge_people
 from devotion.people.models import Identity, Person, PersonalFact, Stage, stage_for_order_count
@@ -31,6 +50,9 @@ from devotion.touchpoints.models import OrderLine, Touchpoint
 
 CREATED, UPDATED, DUPLICATE, REJECTED = "created", "updated", "duplicate", "rejected"
 MAX_ATTEMPTS = 4
+CHUNK = 900  # values per IN (...) list: under SQLite's oldest bound-parameter limit
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 
 @dataclass(slots=True)
@@ -93,26 +115,146 @@ def store(events: Sequence[Event], *, now: datetime | None = None) -> list[Outco
             # IntegrityError: another writer inserted the same identity or touchpoint between
             # our look-up and insert. OperationalError: SQLite "database is locked" or a
             # PostgreSQL deadlock. Both are safe to retry: the whole batch rolled back.
+            _STAFF.clear()  # a cached staff member may have been deleted meanwhile
             if attempt == MAX_ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt)
     raise AssertionError("unreachable")
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[Any, Any] = {}
+# --- Plain SQL for the bulk path -------------------------------------------------------------
 
-    def find(self, item: Any) -> Any:
-        parent = self.parent.setdefault(item, item)
-        if parent != item:
-            parent = self.parent[item] = self.find(parent)
-        return parent
 
-    def union(self, a: Any, b: Any) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
+@cache
+def _pg() -> bool:
+    # The backend never changes within a process; asking the connection proxy each time costs.
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+
+
+def _db_datetime(value: datetime | None) -> Any:
+    """A datetime as the driver wants it: aware on PostgreSQL, naive UTC text on SQLite
+    (exactly what the ORM writes, so ordering and range filters keep working)."""
+    if value is None or _pg():
+        return value
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ")
+
+
+def _from_db_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = parse_datetime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _from_db_decimal(value: Any) -> Decimal:
+    # SQLite keeps decimals with numeric affinity: they come back as int or float.
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+class _Table:
+    """Insert rows into one model's table: the caller gives values for ``fields`` (in that
+    order) and every other column gets its model default, so a column added later still gets
+    a value. Rows are plain tuples: ``(*values, *defaults)``."""
+
+    _cache: dict[tuple[type[models.Model], tuple[str, ...]], _Table] = {}
+
+    def __init__(self, model: type[models.Model], fields: tuple[str, ...]) -> None:
+        self.name = model._meta.db_table
+        by_name = {f.attname: f for f in model._meta.concrete_fields}
+        rest = [f for f in model._meta.concrete_fields if f.attname not in fields]
+        self.columns = ", ".join(by_name[name].column for name in fields) + "".join(
+            f", {f.column}" for f in rest if not f.primary_key
+        )
+        self.marks = ", ".join(["%s"] * (len(fields) + sum(not f.primary_key for f in rest)))
+        self._defaults: list[Any] = []
+        self._now_positions = []
+        for f in rest:
+            if f.primary_key:
+                continue
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                self._now_positions.append(len(self._defaults))
+            default = f.get_default()
+            if isinstance(f, models.JSONField) and default is not None:
+                default = json.dumps(default)
+            self._defaults.append(default)
+
+    @classmethod
+    def of(cls, model: type[models.Model], *fields: str) -> _Table:
+        key = (model, fields)
+        if key not in cls._cache:
+            cls._cache[key] = cls(model, fields)
+        return cls._cache[key]
+
+    def defaults(self, now: datetime) -> tuple[Any, ...]:
+        """The values of the other columns, with the auto-now ones set to ``now``."""
+        values = list(self._defaults)
+        for i in self._now_positions:
+            values[i] = _db_datetime(now)
+        return tuple(values)
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            if _pg():
+                # COPY is PostgreSQL's fast path for many rows; errors still map to Django's.
+                sql = f"COPY {self.name} ({self.columns}) FROM STDIN"
+                with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                sql = f"INSERT INTO {self.name} ({self.columns}) VALUES ({self.marks})"
+                cursor.executemany(sql, rows)
+
+
+def _new_ids(model: type[models.Model], count: int) -> list[int]:
+    """Reserve ``count`` fresh primary keys, never reusing one (an erased person's id stays
+    retired, as with the ORM)."""
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if _pg():
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so nobody else can take
+        # these ids before we insert them; sqlite_sequence remembers ids of deleted rows.
+        cursor.execute(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 0))",
+            [table],
+        )
+        start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def _select_in(sql: str, params: list[Any], values: list[Any]) -> Iterator[tuple[Any, ...]]:
+    """Run ``sql`` whose last condition is ``column IN {}`` for all ``values``, in chunks."""
+    with connection.cursor() as cursor:
+        if _pg():
+            cursor.execute(sql.format("= ANY(%s)"), [*params, list(values)])
+            yield from cursor.fetchall()
+            return
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start : start + CHUNK]
+            cursor.execute(sql.format(f"IN ({', '.join(['%s'] * len(chunk))})"), [*params, *chunk])
+            yield from cursor.fetchall()
+
+
+# --- Resolving people ------------------------------------------------------------------------
 
 
 def _lookup_identities(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
@@ -120,101 +262,173 @@ def _lookup_identities(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, 
     for kind, source, value in keys:
         by_group[(kind, source)].append(value)
     found: dict[tuple[str, str, str], int] = {}
+    table = Identity._meta.db_table
     for (kind, source), values in by_group.items():
-        for start in range(0, len(values), 900):
-            chunk = values[start : start + 900]
-            rows = Identity.objects.filter(kind=kind, source=source, value__in=chunk).values_list(
-                "value", "person_id"
-            )
-            for value, person_id in rows:
-                found[(kind, source, value)] = person_id
+        sql = f"SELECT value, person_id FROM {table} WHERE kind = %s AND source = %s AND value {{}}"
+        for value, person_id in _select_in(sql, [kind, source], values):
+            found[(kind, source, value)] = person_id
     return found
 
 
+def _group_events(events: Sequence[Event]) -> list[list[int]]:
+    """Indexes of events that share an identity, directly or through others: one per person."""
+    parent = list(range(len(events)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[tuple[str, str, str], int] = {}
+    for index, event in enumerate(events):
+        for key in event.identities:
+            other = first_with.setdefault(key, index)
+            if other != index:
+                a, b = find(other), find(index)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index in range(len(events)):
+        groups[find(index)].append(index)
+    return list(groups.values())
+
+
+_STAFF: dict[str, int] = {}
+
+
 def _staff_ids(names: set[str]) -> dict[str, int]:
-    """Staff member id for each name customers or sources use; unknown names become members."""
+    """Staff member id for each name customers or sources use; unknown names become members.
+
+    Names are cached per process. One small query per batch checks the cached members still
+    exist (a deleted one would break the batch at commit); a miss reloads before creating.
+    """
     if not names:
         return {}
-    known: dict[str, int] = {}
-    for member in StaffMember.objects.all().only("pk", "display_name", "aliases"):
-        for name in member.names:
-            known.setdefault(name.strip().lower(), member.pk)
+    cached = {_STAFF.get(name.lower()) for name in names}
+    if None in cached or StaffMember.objects.filter(pk__in=cached).count() != len(cached):
+        _STAFF.clear()
+        for member in StaffMember.objects.order_by("-pk").only("pk", "display_name", "aliases"):
+            for name in member.names:
+                _STAFF[name.strip().lower()] = member.pk
     result = {}
     for name in names:
         key = name.lower()
-        if key not in known:
-            known[key] = StaffMember.objects.create(display_name=name).pk
-        result[name] = known[key]
+        if key not in _STAFF:
+            _STAFF[key] = StaffMember.objects.create(display_name=name).pk
+        result[name] = _STAFF[key]
     return result
+
+
+class _Profile:
+    """The columns of one person this module writes, as plain attributes (no ORM object)."""
+
+    __slots__ = (  # noqa: RUF023 - COLUMNS below relies on this order
+        "pk",
+        "display_name",
+        "primary_email",
+        "primary_phone",
+        "country",
+        "consent_email",
+        "consent_sms",
+        "consent_profiling",
+        "first_seen_at",
+        "last_activity_at",
+        "order_count",
+        "total_spent",
+        "stage",
+        "changed",
+        "counted",
+    )
+    COLUMNS = __slots__[1:-2]
+    # What a new touchpoint changes; a batch of orders for known people updates only these.
+    COUNTS = ("first_seen_at", "last_activity_at", "order_count", "total_spent", "stage")
+    ROW = (
+        "display_name",
+        "name_key",
+        "name_key_rev",
+        *COLUMNS[1:],
+    )
+
+    def __init__(self, pk: int, *values: Any) -> None:
+        self.pk = pk
+        if values:
+            for name, value in zip(self.COLUMNS, values, strict=True):
+                setattr(self, name, value)
+            self.first_seen_at = _from_db_datetime(self.first_seen_at)
+            self.last_activity_at = _from_db_datetime(self.last_activity_at)
+            self.total_spent = _from_db_decimal(self.total_spent)
+            self.consent_email = bool(self.consent_email)
+            self.consent_sms = bool(self.consent_sms)
+            self.consent_profiling = bool(self.consent_profiling)
+        else:
+            self.display_name = self.primary_email = self.primary_phone = self.country = ""
+            self.consent_email = self.consent_sms = False
+            self.consent_profiling = True
+            self.first_seen_at = self.last_activity_at = None
+            self.order_count = 0
+            self.total_spent = ZERO
+            self.stage = Stage.PROSPECT.value
+        self.changed = False  # profile fields (name, e-mail, consent...) changed
+        self.counted = False  # only the aggregates changed
+
+    def row(self) -> dict[str, Any]:
+        name_key, name_key_rev = Person.name_keys(self.display_name)
+        return {
+            "display_name": self.display_name,
+            "name_key": name_key,
+            "name_key_rev": name_key_rev,
+            "primary_email": self.primary_email,
+            "primary_phone": self.primary_phone,
+            "country": self.country,
+            "consent_email": self.consent_email,
+            "consent_sms": self.consent_sms,
+            "consent_profiling": self.consent_profiling,
+            "first_seen_at": _db_datetime(self.first_seen_at),
+            "last_activity_at": _db_datetime(self.last_activity_at),
+            "order_count": self.order_count,
+            "total_spent": self.total_spent,
+            "stage": self.stage,
+        }
+
+    def counts_row(self) -> dict[str, Any]:
+        return {
+            "first_seen_at": _db_datetime(self.first_seen_at),
+            "last_activity_at": _db_datetime(self.last_activity_at),
+            "order_count": self.order_count,
+            "total_spent": self.total_spent,
+            "stage": self.stage,
+        }
 
 
 def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
     # 1. Which people already own the identities in this batch.
-    all_keys = {key for event in events for key in event.identities}
-    owner = _lookup_identities(all_keys)
+    owner = _lookup_identities({key for event in events for key in event.identities})
 
     # 2. Group events that share any identity: each group is one person.
-    groups = _UnionFind()
-    for index, event in enumerate(events):
-        for key in event.identities:
-            groups.union(("e", index), ("k", key))
-    members: dict[Any, list[int]] = defaultdict(list)
-    for index in range(len(events)):
-        members[groups.find(("e", index))].append(index)
-
-    person_of_group: dict[Any, int] = {}
-    new_groups: list[Any] = []
-    for root, indexes in members.items():
+    groups = _group_events(events)
+    person_of_event = [0] * len(events)
+    new_groups: list[list[int]] = []
+    for indexes in groups:
         keys = {key for i in indexes for key in events[i].identities}
         owners = sorted({owner[key] for key in keys if key in owner})
         if not owners:
-            new_groups.append(root)
+            new_groups.append(indexes)
             continue
-        winner_id = owners[0]
-        if len(owners) > 1:
-            winner_id = _merge_owners(owners, keys, owner)
-        person_of_group[root] = winner_id
+        winner_id = owners[0] if len(owners) == 1 else _merge_owners(owners, keys, owner)
+        for i in indexes:
+            person_of_event[i] = winner_id
 
-    # 3. Create the people no identity pointed to.
-    new_people = []
-    for root in new_groups:
-        person = Person(stage=Stage.PROSPECT)
-        for i in members[root]:
-            _fill_profile(person, events[i])
-        person.set_name(person.display_name)
-        new_people.append(person)
-    Person.objects.bulk_create(new_people, batch_size=500)
-    created_person_ids = set()
-    for root, person in zip(new_groups, new_people, strict=True):
-        person_of_group[root] = person.pk
-        created_person_ids.add(person.pk)
+    # 3. Ids for the people no identity pointed to (their rows are written in step 6).
+    new_ids = _new_ids(Person, len(new_groups))
+    for person_id, indexes in zip(new_ids, new_groups, strict=True):
+        for i in indexes:
+            person_of_event[i] = person_id
+    created_people = set(new_ids)
 
-    person_of_event = [person_of_group[groups.find(("e", i))] for i in range(len(events))]
-
-    # 4. Store identities we have not seen.
-    new_identities = {}
-    for index, event in enumerate(events):
-        for key in event.identities:
-            if key not in owner and key not in new_identities:
-                new_identities[key] = Identity(
-                    person_id=person_of_event[index],
-                    kind=key[0],
-                    source=key[1],
-                    value=key[2],
-                    raw_value=event.raw_identities.get(key, key[2])[:320],
-                )
-    if new_identities:
-        Identity.objects.bulk_create(new_identities.values(), ignore_conflicts=True, batch_size=500)
-        # Someone else may have taken a key between look-up and insert: start over if so.
-        stored = _lookup_identities(new_identities)
-        if any(stored.get(key) != row.person_id for key, row in new_identities.items()):
-            raise _Retry()
-
-    # 5. Touchpoints: skip the ones already stored (and repeats inside this batch).
+    # 4. Touchpoints: skip the ones already stored (and repeats inside this batch).
     existing_tp = _lookup_touchpoints(events)
-    staff = _staff_ids({e.staff for e in events if e.staff})
     outcomes: list[Outcome] = []
-    new_tps: list[Touchpoint] = []
     new_tp_events: list[int] = []
     seen: set[tuple[str, str]] = set()
     for index, event in enumerate(events):
@@ -230,48 +444,54 @@ def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
             outcomes.append(Outcome(DUPLICATE, person_id))
             continue
         seen.add(key)
-        new_tps.append(_touchpoint(event, person_id, staff))
         new_tp_events.append(index)
         outcomes.append(Outcome(CREATED, person_id))
-    Touchpoint.objects.bulk_create(new_tps, batch_size=500)
-    for tp, index in zip(new_tps, new_tp_events, strict=True):
-        outcomes[index].touchpoint_id = tp.pk
+    for tp_id, index in zip(_new_ids(Touchpoint, len(new_tp_events)), new_tp_events, strict=True):
+        outcomes[index].touchpoint_id = tp_id
 
-    lines = [
-        OrderLine(
-            touchpoint_id=tp.pk,
-            product_id=line.product_id,
-            product_name=line.product_name,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount=line.discount,
-        )
-        for tp, index in zip(new_tps, new_tp_events, strict=True)
-        for line in events[index].lines
-    ]
-    OrderLine.objects.bulk_create(lines, batch_size=500)
+    # 5. Bring each person's profile, aggregates and stage up to date (new people start empty).
+    profiles = {pk: _Profile(pk) for pk in new_ids}
+    profiles.update(_load_people({person_of_event[i] for i in range(len(events))} - created_people))
+    for index, event in enumerate(events):
+        profile = profiles[person_of_event[index]]
+        if outcomes[index].status == DUPLICATE:
+            if profile.pk in created_people:
+                _fill_profile(profile, event)  # a repeat still names a brand-new person
+            continue
+        profile.changed |= _fill_profile(profile, event)
+        if event.is_touchpoint and event.occurred_at is not None:
+            _count_touchpoint(profile, event)
+    for profile in profiles.values():
+        profile.stage = stage_for_order_count(profile.order_count, profile.stage)
 
-    # 6. Personal facts, each with where it was learned.
+    # 6. Write people, identities, touchpoints, lines and facts.
+    _insert_people([profiles[pk] for pk in new_ids], now)
+    new_identities = _insert_identities(events, person_of_event, owner, now)
+    staff = _staff_ids({e.staff for e in events if e.staff})
+    _insert_touchpoints(events, new_tp_events, outcomes, staff, now)
     fact_changes = _store_facts(events, person_of_event, outcomes, now)
+    touched = [
+        p for p in profiles.values() if (p.changed or p.counted) and p.pk not in created_people
+    ]
+    _update_people([p for p in touched if p.changed], now, counts_only=False)
+    _update_people([p for p in touched if not p.changed], now, counts_only=True)
 
-    # 7. Bring each touched person's aggregates, stage and profile up to date.
-    touched = _update_people(events, person_of_event, outcomes, created_person_ids)
-
-    # 8. Say what changed: customer records that added nothing are duplicates.
+    # 7. Say what changed: customer records that added nothing are duplicates.
+    touched_ids = {p.pk for p in touched}
     for index, event in enumerate(events):
         if event.is_touchpoint:
             continue
         person_id = person_of_event[index]
-        if person_id in created_person_ids:
+        if person_id in created_people:
             outcomes[index].status = CREATED
         elif not (
             any(key in new_identities for key in event.identities)
             or index in fact_changes
-            or person_id in touched
+            or person_id in touched_ids
         ):
             outcomes[index].status = DUPLICATE
 
-    _announce(new_people, new_tps)
+    _announce([profiles[pk] for pk in new_ids], events, new_tp_events, outcomes)
     return outcomes
 
 
@@ -298,11 +518,11 @@ def _merge_owners(
     return winner.pk
 
 
-def _fill_profile(person: Person, event: Event) -> bool:
+def _fill_profile(person: _Profile, event: Event) -> bool:
     """Fill empty profile fields from an event; True when something changed."""
     changed = False
     if event.name and not person.display_name:
-        person.display_name = event.name
+        person.display_name = event.name.strip()
         changed = True
     for kind, _, value in event.identities:
         if kind == "email" and not person.primary_email:
@@ -311,18 +531,118 @@ def _fill_profile(person: Person, event: Event) -> bool:
             person.primary_phone, changed = value, True
     if event.country and not person.country:
         person.country, changed = event.country, True
-    for key, field in (
-        ("email", "consent_email"),
-        ("sms", "consent_sms"),
-        ("profiling", "consent_profiling"),
-    ):
-        if key in event.consent and getattr(person, field) != event.consent[key]:
-            setattr(person, field, event.consent[key])
-            changed = True
+    if event.consent:
+        for key, field in (
+            ("email", "consent_email"),
+            ("sms", "consent_sms"),
+            ("profiling", "consent_profiling"),
+        ):
+            if key in event.consent and getattr(person, field) != event.consent[key]:
+                setattr(person, field, event.consent[key])
+                changed = True
     signed_up = event.occurred_at if event.kind == "customer" else None
     if signed_up is not None and (person.first_seen_at is None or signed_up < person.first_seen_at):
         person.first_seen_at, changed = signed_up, True
     return changed
+
+
+def _count_touchpoint(person: _Profile, event: Event) -> None:
+    when = event.occurred_at
+    assert when is not None
+    if person.last_activity_at is None or when > person.last_activity_at:
+        person.last_activity_at = when
+    if person.first_seen_at is None or when < person.first_seen_at:
+        person.first_seen_at = when
+    if event.kind == "order":
+        person.order_count += 1
+        person.total_spent += _order_amount(event) or ZERO
+    person.counted = True
+
+
+def _load_people(ids: set[int]) -> dict[int, _Profile]:
+    """The current profile of existing people, locked for this transaction."""
+    if not ids:
+        return {}
+    table = Person._meta.db_table
+    # Lock in id order so concurrent batches on PostgreSQL cannot deadlock on each other
+    # (SQLite needs no row locks: the batch holds the database's write lock).
+    lock = " ORDER BY id FOR UPDATE" if _pg() else ""
+    columns = ", ".join(_Profile.COLUMNS)
+    if not _pg():
+        # Read SQLite's datetime text as is: the driver's converter for the declared type
+        # parses with a regex, several times slower than fromisoformat below.
+        for name in ("first_seen_at", "last_activity_at"):
+            columns = columns.replace(name, f"CAST({name} AS TEXT)")
+    sql = f"SELECT id, {columns} FROM {table} WHERE id {{}}{lock}"
+    rows = _select_in(sql, [], sorted(ids))
+    return {row[0]: _Profile(*row) for row in rows}
+
+
+def _insert_people(profiles: list[_Profile], now: datetime) -> None:
+    table = _Table.of(Person, "id", *_Profile.ROW)
+    rest = table.defaults(now)
+    table.insert([(profile.pk, *profile.row().values(), *rest) for profile in profiles])
+
+
+def _update_people(profiles: list[_Profile], now: datetime, *, counts_only: bool) -> None:
+    """Write changed people back: all profile columns, or only the aggregates (cheaper: fewer
+    values to send and fewer indexes to touch)."""
+    if not profiles:
+        return
+    table = Person._meta.db_table
+    rows = [profile.counts_row() if counts_only else profile.row() for profile in profiles]
+    columns = list(rows[0])
+    stamp = _db_datetime(now)
+    with connection.cursor() as cursor:
+        if _pg():
+            # One statement for the batch: arrays of new values joined on id.
+            types = {
+                "consent_email": "boolean",
+                "consent_sms": "boolean",
+                "consent_profiling": "boolean",
+                "first_seen_at": "timestamptz",
+                "last_activity_at": "timestamptz",
+                "order_count": "integer",
+                "total_spent": "numeric",
+            }
+            unnest = ", ".join(f"%s::{types.get(c, 'text')}[]" for c in columns)
+            sets = ", ".join(f"{c} = v.{c}" for c in columns)
+            cursor.execute(
+                f"UPDATE {table} AS p SET {sets}, updated_at = %s "
+                f"FROM unnest(%s::bigint[], {unnest}) AS v(id, {', '.join(columns)}) "
+                "WHERE p.id = v.id",
+                [
+                    stamp,
+                    [p.pk for p in profiles],
+                    *([row[c] for row in rows] for c in columns),
+                ],
+            )
+        else:
+            sets = ", ".join(f"{c} = %s" for c in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets}, updated_at = %s WHERE id = %s",
+                [[*row.values(), stamp, p.pk] for row, p in zip(rows, profiles, strict=True)],
+            )
+
+
+def _insert_identities(
+    events: Sequence[Event],
+    person_of_event: list[int],
+    owner: dict[tuple[str, str, str], int],
+    now: datetime,
+) -> set[tuple[str, str, str]]:
+    """Store identities not seen before; a concurrent writer's copy makes the batch retry."""
+    table = _Table.of(Identity, "person_id", "kind", "source", "value", "raw_value")
+    rest = table.defaults(now)
+    rows: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for index, event in enumerate(events):
+        for key in event.identities:
+            if key not in owner and key not in rows:
+                raw = event.raw_identities.get(key, key[2])[:320]
+                rows[key] = (person_of_event[index], *key, raw, *rest)
+    # In key order, so two writers inserting overlapping keys wait rather than deadlock.
+    table.insert([rows[key] for key in sorted(rows)])
+    return set(rows)
 
 
 def _lookup_touchpoints(events: Sequence[Event]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -331,43 +651,75 @@ def _lookup_touchpoints(events: Sequence[Event]) -> dict[tuple[str, str], tuple[
         if event.is_touchpoint:
             by_source[event.source].append(event.external_id)
     found = {}
+    table = Touchpoint._meta.db_table
     for source, ids in by_source.items():
-        for start in range(0, len(ids), 900):
-            rows = Touchpoint.objects.filter(
-                source=source, external_id__in=ids[start : start + 900]
-            ).values_list("external_id", "pk", "person_id")
-            for external_id, pk, person_id in rows:
-                found[(source, external_id)] = (pk, person_id)
+        sql = (
+            f"SELECT external_id, id, person_id FROM {table} WHERE source = %s AND external_id {{}}"
+        )
+        for external_id, pk, person_id in _select_in(sql, [source], ids):
+            found[(source, external_id)] = (pk, person_id)
     return found
 
 
-def _touchpoint(event: Event, person_id: int, staff: dict[str, int]) -> Touchpoint:
-    amount = event.amount
-    if amount is None and event.kind == "order" and event.lines:
-        amount = sum(
+_TOUCHPOINT_FIELDS = (
+    "id", "person_id", "kind", "channel", "direction", "occurred_at", "source", "external_id",
+    "thread", "subject", "text", "amount", "currency", "rating", "staff_id", "extra",
+)  # fmt: skip
+_LINE_FIELDS = ("touchpoint_id", "product_id", "product_name", "quantity", "unit_price", "discount")
+
+
+def _insert_touchpoints(
+    events: Sequence[Event],
+    indexes: list[int],
+    outcomes: list[Outcome],
+    staff: dict[str, int],
+    now: datetime,
+) -> None:
+    table = _Table.of(Touchpoint, *_TOUCHPOINT_FIELDS)
+    rest = table.defaults(now)
+    lines_table = _Table.of(OrderLine, *_LINE_FIELDS)
+    line_rest = lines_table.defaults(now)
+    rows, line_rows = [], []
+    for index in indexes:
+        event, outcome = events[index], outcomes[index]
+        amount = event.amount
+        if amount is None and event.kind == "order" and event.lines:
+            amount = _order_amount(event)
+        rows.append(
             (
-                (line.unit_price or Decimal(0)) * line.quantity - line.discount
-                for line in event.lines
-            ),
-            Decimal(0),
+                outcome.touchpoint_id,
+                outcome.person_id,
+                event.kind,
+                event.channel,
+                event.direction,
+                _db_datetime(event.occurred_at),
+                event.source,
+                event.external_id,
+                event.thread,
+                event.subject,
+                event.text,
+                amount,
+                event.currency,
+                event.rating,
+                staff.get(event.staff) if event.staff else None,
+                json.dumps(event.extra) if event.extra else "{}",
+                *rest,
+            )
         )
-    return Touchpoint(
-        person_id=person_id,
-        kind=event.kind,
-        channel=event.channel,
-        direction=event.direction,
-        occurred_at=event.occurred_at,
-        source=event.source,
-        external_id=event.external_id,
-        thread=event.thread,
-        subject=event.subject,
-        text=event.text,
-        amount=amount,
-        currency=event.currency,
-        rating=event.rating,
-        staff_id=staff.get(event.staff) if event.staff else None,
-        extra=event.extra,
-    )
+        for line in event.lines:
+            line_rows.append(
+                (
+                    outcome.touchpoint_id,
+                    line.product_id,
+                    line.product_name,
+                    line.quantity,
+                    line.unit_price,
+                    line.discount,
+                    *line_rest,
+                )
+            )
+    table.insert(rows)
+    lines_table.insert(line_rows)
 
 
 def _store_facts(
@@ -377,14 +729,18 @@ def _store_facts(
     wanted = [
         (index, key, value)
         for index, event in enumerate(events)
+        if event.facts
         for key, value in event.facts.items()
     ]
     if not wanted:
         return set()
-    people = {person_of_event[index] for index, _, _ in wanted}
-    known = set(
-        PersonalFact.objects.filter(person_id__in=people).values_list("person_id", "key", "value")
+    people = sorted({person_of_event[index] for index, _, _ in wanted})
+    sql = f"SELECT person_id, key, value FROM {PersonalFact._meta.db_table} WHERE person_id {{}}"
+    known = set(_select_in(sql, [], people))
+    table = _Table.of(
+        PersonalFact, "person_id", "key", "value", "learned_from_id", "source_note", "learned_at"
     )
+    rest = table.defaults(now)
     rows, changed = [], set()
     for index, key, value in wanted:
         person_id = person_of_event[index]
@@ -393,114 +749,71 @@ def _store_facts(
         known.add((person_id, key, value))
         event = events[index]
         rows.append(
-            PersonalFact(
-                person_id=person_id,
-                key=key,
-                value=value,
-                learned_from_id=outcomes[index].touchpoint_id,
-                source_note=f"{event.source} {event.kind.replace('_', ' ')}",
-                learned_at=event.occurred_at or now,
+            (
+                person_id,
+                key,
+                value,
+                outcomes[index].touchpoint_id,
+                f"{event.source} {event.kind.replace('_', ' ')}",
+                _db_datetime(event.occurred_at or now),
+                *rest,
             )
         )
         changed.add(index)
-    PersonalFact.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    table.insert(rows)
     return changed
-
-
-_PERSON_FIELDS = [
-    "display_name",
-    "name_key",
-    "name_key_rev",
-    "primary_email",
-    "primary_phone",
-    "country",
-    "consent_email",
-    "consent_sms",
-    "consent_profiling",
-    "first_seen_at",
-    "last_activity_at",
-    "order_count",
-    "total_spent",
-    "stage",
-]
-
-
-def _update_people(
-    events: Sequence[Event],
-    person_of_event: list[int],
-    outcomes: list[Outcome],
-    created: set[int],
-) -> set[int]:
-    """Apply new touchpoints and profile data to people; returns ids of existing people changed."""
-    by_person: dict[int, list[int]] = defaultdict(list)
-    for index, person_id in enumerate(person_of_event):
-        outcome = outcomes[index]
-        if outcome.status == CREATED or not events[index].is_touchpoint:
-            by_person[person_id].append(index)
-    if not by_person:
-        return set()
-    # Lock in id order so concurrent batches on PostgreSQL cannot deadlock on each other.
-    people = Person.objects.select_for_update().filter(pk__in=by_person).order_by("pk")
-    changed_people, touched_existing = [], set()
-    for person in people.only("pk", *_PERSON_FIELDS):
-        changed = False
-        for index in by_person[person.pk]:
-            event = events[index]
-            changed |= _fill_profile(person, event)
-            if not event.is_touchpoint or event.occurred_at is None:
-                continue
-            when = event.occurred_at
-            if person.last_activity_at is None or when > person.last_activity_at:
-                person.last_activity_at = when
-            if person.first_seen_at is None or when < person.first_seen_at:
-                person.first_seen_at = when
-            if event.kind == "order":
-                person.order_count += 1
-                amount = outcomes[index].touchpoint_id and _order_amount(event)
-                person.total_spent = Decimal(person.total_spent) + (amount or Decimal(0))
-            changed = True
-        person.stage = stage_for_order_count(person.order_count, person.stage)
-        person.set_name(person.display_name)
-        if changed or person.pk in created:
-            changed_people.append(person)
-            if person.pk not in created:
-                touched_existing.add(person.pk)
-    Person.objects.bulk_update(changed_people, _PERSON_FIELDS, batch_size=250)
-    return touched_existing
 
 
 def _order_amount(event: Event) -> Decimal:
     if event.amount is not None:
         return event.amount
     return sum(
-        ((line.unit_price or Decimal(0)) * line.quantity - line.discount for line in event.lines),
-        Decimal(0),
+        ((line.unit_price or ZERO) * line.quantity - line.discount for line in event.lines),
+        ZERO,
     )
 
 
-def _announce(new_people: list[Person], new_tps: list[Touchpoint]) -> None:
+def _announce(
+    new_people: list[_Profile], events: Sequence[Event], new_tps: list[int], outcomes: list[Outcome]
+) -> None:
+    """Queue webhooks for what this batch created; nothing at all when nobody subscribed."""
     from devotion.webhooks.dispatch import emit
+    from devotion.webhooks.models import Subscription
 
-    emit(
-        "person.created",
-        [{"person_id": p.pk, "display_name": p.display_name, "stage": p.stage} for p in new_people],
-        person_ids=[p.pk for p in new_people],
-    )
-    emit(
-        "touchpoint.created",
-        [
-            {
-                "touchpoint_id": tp.pk,
-                "person_id": tp.person_id,
-                "kind": tp.kind,
-                "source": tp.source,
-                "external_id": tp.external_id,
-                "occurred_at": tp.occurred_at.isoformat(),
-            }
-            for tp in new_tps
-        ],
-        person_ids=[tp.person_id for tp in new_tps],
-    )
+    if not new_people and not new_tps:
+        return
+    wanted = {
+        name
+        for events_of_subscription in Subscription.objects.filter(is_active=True).values_list(
+            "events", flat=True
+        )
+        for name in events_of_subscription
+    }
+    if "person.created" in wanted:
+        emit(
+            "person.created",
+            [
+                {"person_id": p.pk, "display_name": p.display_name, "stage": p.stage}
+                for p in new_people
+            ],
+            person_ids=[p.pk for p in new_people],
+        )
+    if "touchpoint.created" in wanted:
+        payloads = []
+        for index in new_tps:
+            event, outcome = events[index], outcomes[index]
+            assert event.occurred_at is not None
+            payloads.append(
+                {
+                    "touchpoint_id": outcome.touchpoint_id,
+                    "person_id": outcome.person_id,
+                    "kind": event.kind,
+                    "source": event.source,
+                    "external_id": event.external_id,
+                    "occurred_at": event.occurred_at.isoformat(),
+                }
+            )
+        emit("touchpoint.created", payloads, person_ids=[o["person_id"] for o in payloads])
 
 
 __all__ = ["CREATED", "DUPLICATE", "REJECTED", "UPDATED", "Outcome", "ingest", "store"]

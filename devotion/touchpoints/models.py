@@ -34,7 +34,10 @@ class Touchpoint(models.Model):
     ``thread`` groups the messages of one ticket or conversation.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="touchpoints")
+    # No separate FK index: tp_person_time (person, -occurred_at) serves every person look-up.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="touchpoints", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=16, blank=True)
     direction = models.CharField(max_length=3, choices=Direction.choices, blank=True)
@@ -144,9 +147,14 @@ class ReplyPromise(models.Model):
 
 
 class ImportRun(models.Model):
-    """One bulk import of a file: what, from where, how it went, and where the rejects are."""
+    """One bulk import of a file: what, from where, how it went, and where the rejects are.
+
+    Counts are of records (a Shopify order spanning three rows counts once) and are saved after
+    every batch, so the web page can show progress while the import runs.
+    """
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
@@ -154,14 +162,19 @@ class ImportRun(models.Model):
     kind = models.CharField(max_length=20)
     source = models.CharField(max_length=40)
     filename = models.CharField(max_length=500)
+    # Where the file is (an upload under MEDIA_ROOT/imports/, or the CLI's input path).
+    path = models.CharField(max_length=1000, blank=True)
+    format = models.CharField(max_length=8, blank=True)  # csv | jsonl
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     rows_total = models.PositiveIntegerField(default=0)
     rows_accepted = models.PositiveIntegerField(default=0)
     rows_duplicate = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    bytes_read = models.PositiveBigIntegerField(default=0)
     # The first rejects, for the web page; the full list is in the rejects file.
     rejects_preview = models.JSONField(default=list, blank=True)
-    rejects_path = models.CharField(max_length=500, blank=True)
+    rejects_path = models.CharField(max_length=1000, blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -174,3 +187,16 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.kind} {self.filename}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        """How far through the file the import is, 0-100, by bytes read."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.bytes_total:
+            return 0
+        return min(100, int(self.bytes_read * 100 / self.bytes_total))

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Settings > Audit log and privacy actions (mounted at /settings/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from devotion.trust import views
+
+urlpatterns = [
+    path("audit/", views.audit_log, name="audit"),
+    path("people/<int:pk>/export.json", views.person_export, name="person-export"),
+    path("people/<int:pk>/erase/", views.person_erase, name="person-erase"),
+]

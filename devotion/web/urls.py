@@ -1,3 +1,23 @@
-from django.urls import path  # noqa: F401
+"""URLs of the web app's own screens: sign-in, the customers list and the customer page."""
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from devotion.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("customers/", views.customers, name="customers"),
+    path("customers/<int:pk>/", views.customer, name="customer"),
+    path("customers/<int:pk>/merge/", views.merge_search, name="merge-search"),
+    path("customers/<int:pk>/merge/<int:other>/", views.merge_confirm, name="merge-confirm"),
+    path("customers/merges/<int:merge_id>/undo/", views.merge_undo, name="merge-undo"),
+]

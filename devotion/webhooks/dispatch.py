@@ -18,7 +18,9 @@ def emit(
     """
     if not payloads:
         return
-    owners = person_ids if person_ids is not None else [None] * len(payloads)
+    owners: list[int | None] = (
+        list(person_ids) if person_ids is not None else [None] * len(payloads)
+    )
     transaction.on_commit(lambda: _queue(event, payloads, owners))
 
 

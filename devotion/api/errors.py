@@ -1,0 +1,172 @@
+"""API errors: always JSON, ``{"error": {"code", "message", "details"?}}``, whatever went wrong.
+
+Codes are stable snake_case strings clients may branch on; messages are sentences for people
+and may change. Every path out of the API goes through here: our own :class:`ApiError`,
+ninja's validation, auth and 404 errors, Django's request-size limit, unknown routes, wrong
+methods and unexpected exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
+
+logger = logging.getLogger("devotion.api")
+
+# The code used when a status arrives without one of ours (e.g. a bare ninja HttpError).
+_DEFAULT_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "request_too_large",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+class ApiError(HttpError):
+    """An error answer with a stable ``code``; raise it anywhere inside an endpoint."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, message)
+        self.code = code
+        self.details = details
+        self.headers = dict(headers or {})
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """The JSON answer for an error.
+
+    >>> error_response(404, "not_found", "No such thing.").content
+    b'{"error": {"code": "not_found", "message": "No such thing."}}'
+    """
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    response = HttpResponse(
+        json.dumps({"error": error}, default=str), status=status, content_type="application/json"
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ninja/pydantic errors reduced to what a client needs: where, and what is wrong."""
+    return [
+        {"loc": [str(part) for part in error.get("loc", ())], "message": error.get("msg", "")}
+        for error in errors
+    ]
+
+
+def install(api: NinjaAPI) -> None:
+    """Replace ninja's default error answers with ours."""
+
+    @api.exception_handler(ApiError)
+    def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return error_response(
+            exc.status_code, exc.code, exc.message, details=exc.details, headers=exc.headers
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(
+            401,
+            "missing_api_key",
+            "Send an API key in the header 'Authorization: Bearer <key>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="devotion"'},
+        )
+
+    @api.exception_handler(AuthorizationError)
+    def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+        return error_response(403, "forbidden", str(exc))
+
+    @api.exception_handler(HttpError)
+    def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and "parse request body" in exc.message:
+            return error_response(400, "invalid_json", "The request body is not valid JSON.")
+        code = _DEFAULT_CODES.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, exc.message)
+
+    @api.exception_handler(ValidationError)
+    def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return error_response(
+            422,
+            "validation_error",
+            "Some parameters are missing or invalid; see details.",
+            details=_validation_details(exc.errors),
+        )
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(404, "not_found", "No such object.")
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(
+            413, "request_too_large", "The request body is larger than this server accepts."
+        )
+
+    @api.exception_handler(Exception)
+    def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("API error on %s %s", request.method, request.path)
+        return error_response(
+            500, "internal_error", "Something went wrong on our side; it has been logged."
+        )
+
+
+def unknown_route(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Every path under /api/ that no endpoint matches."""
+    return error_response(
+        404, "unknown_route", f"There is no API endpoint at {request.path}; see /api/docs."
+    )
+
+
+unknown_route.csrf_exempt = True  # type: ignore[attr-defined]
+
+
+def json_method_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a ninja URL view so a wrong HTTP method answers our JSON 405, not plain text."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            return error_response(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {allowed}.",
+                headers={"Allow": allowed},
+            )
+        return response
+
+    wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+    return wrapped

@@ -1,0 +1,111 @@
+"""``POST /api/v1/events``: touchpoints and profile records in, one result per event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router
+
+from devotion.api.auth import ApiKeyAuth
+from devotion.api.errors import ApiError
+from devotion.api.idempotency import idempotent
+from devotion.api.schemas import EVENT_EXAMPLE, ErrorOut, EventsOut
+from devotion.touchpoints.ingest import ingest
+
+router = Router(tags=["events"])
+
+_DESCRIPTION = """
+Send one event, or a batch of 1 to 1,000 as `{"events": [...]}`. Each event is a touchpoint
+(order, message, review…) or a `customer` profile record, in the canonical shape documented in
+`docs/events.md` (schemas `EventIn` / `EventBatchIn`). The person is found by any normalised
+e-mail, phone or source id they share with what is stored, or created.
+
+Every event gets its own result, in request order: `created`, `updated` (a profile record that
+added something), `duplicate` (already stored: `(source, external_id)` is unique, so re-sending
+is safe) or `rejected` with a `reason`. A rejected event never fails the rest of the batch: the
+answer is 200 as long as the request itself was well-formed.
+
+Send an `Idempotency-Key` header to make retries safe: the first answer is replayed for 24 h.
+"""
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/EventIn"},
+                    {"$ref": "#/components/schemas/EventBatchIn"},
+                ]
+            },
+            "examples": {
+                "single": {"summary": "One event", "value": EVENT_EXAMPLE},
+                "batch": {"summary": "A batch", "value": {"events": [EVENT_EXAMPLE]}},
+            },
+        }
+    },
+}
+
+
+def _events_from_body(body: bytes) -> list[Any]:
+    """The list of raw events in a request body, or an :class:`ApiError` saying what is wrong."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(
+            422,
+            "invalid_body",
+            'The body must be one event object or {"events": [...]}.',
+        )
+    if "events" not in data:
+        return [data]
+    events = data["events"]
+    if not isinstance(events, list):
+        raise ApiError(422, "invalid_body", "events must be a list of event objects.")
+    limit = settings.API_MAX_BATCH
+    if len(events) > limit:
+        raise ApiError(
+            413,
+            "batch_too_large",
+            f"A batch holds at most {limit} events; this one has {len(events)}. Split it.",
+            details={"max_batch": limit, "received": len(events)},
+        )
+    if not events:
+        raise ApiError(422, "empty_batch", "events is empty; send 1 to 1000 events.")
+    return events
+
+
+@router.post(
+    "/events",
+    auth=ApiKeyAuth("events:write"),
+    response={
+        200: EventsOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
+    summary="Send events (one or a batch)",
+    description=_DESCRIPTION,
+    openapi_extra={"requestBody": _REQUEST_BODY},
+)
+@idempotent
+def post_events(request: HttpRequest) -> dict[str, Any]:
+    # 1. Parse the body ourselves: per-event validation happens in ingest(), not in pydantic.
+    raws = _events_from_body(request.body)
+    # 2. Store the batch in one transaction; each event gets an outcome, in order.
+    outcomes = ingest(raws)
+    # 3. Report per item, plus counts.
+    counts = {"created": 0, "updated": 0, "duplicate": 0, "rejected": 0}
+    results = []
+    for index, outcome in enumerate(outcomes):
+        counts[outcome.status] += 1
+        results.append({"index": index, **outcome.as_dict()})
+    return {"results": results, **counts}

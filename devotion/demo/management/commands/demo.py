@@ -1,0 +1,74 @@
+"""``devotion demo``: a ready-to-explore installation with a generated business, then serve it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Count
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from devotion.demo.generator import SIZES, generate
+from devotion.demo.loading import ensure_logins, is_loaded, load
+from devotion.demo.texts import BUSINESS_NAME
+from devotion.people.models import Merge, Person
+from devotion.touchpoints.models import Touchpoint
+
+
+class Command(BaseCommand):
+    help = "Set up the database with a generated demo business and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="Set up, then exit.")
+        parser.add_argument("--seed", type=int, default=7, help="Seed of the demo (default 7).")
+        parser.add_argument("--size", choices=sorted(SIZES), default="default")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.monotonic()
+        console = Console(stderr=True)
+        # 1. Database tables and static files (quietly).
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        # 2. The team and the three demo logins.
+        logins = ensure_logins(settings.HOME / "demo-logins.txt")
+        # 3. The business, unless an earlier run already stored it.
+        business = generate(seed=options["seed"], size=options["size"])
+        if is_loaded(business):
+            self.stdout.write(f"The {BUSINESS_NAME} demo (seed {options['seed']}) is already here.")
+        else:
+            with Progress(
+                TextColumn("Loading the demo business"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            ) as progress:
+                task = progress.add_task("load", total=len(business.all_events))
+                load(business, lambda n: progress.advance(task, n))
+        # 4. What is there now, where to look, and how to log in.
+        self._summary(time.monotonic() - started)
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(f"\nOpen {url} and log in as:")
+        for login in logins:
+            self.stdout.write(f"  {login.role:<8} {login.username:<8} password: {login.password}")
+        self.stdout.write(f"(kept in {settings.HOME / 'demo-logins.txt'})")
+        if not options["no_serve"]:
+            call_command("serve", host=options["host"], port=options["port"])
+
+    def _summary(self, seconds: float) -> None:
+        people = Person.objects.live()
+        stages = dict(people.values_list("stage").annotate(n=Count("id")).order_by())
+        merges = Merge.objects.filter(undone_at__isnull=True).count()
+        self.stdout.write(
+            f"{BUSINESS_NAME}: {people.count():,} people "
+            f"({stages.get('prospect', 0):,} prospects), "
+            f"{Touchpoint.objects.count():,} touchpoints, {merges:,} merges "
+            f"({seconds:.0f} s)."
+        )

@@ -1,0 +1,26 @@
+"""Background tasks of the touchpoints app: running an uploaded import off the request."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.tasks import task
+
+from devotion.touchpoints.importer import Importer, ImportFailed
+from devotion.touchpoints.models import ImportRun
+
+log = logging.getLogger(__name__)
+
+
+@task
+def run_import(run_id: int) -> None:
+    """Import the file of one queued :class:`ImportRun`; the run row records how it went."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.status != ImportRun.Status.QUEUED:
+        return  # already ran (a retried or duplicated task): never import twice at once
+    try:
+        Importer(run.kind, run.source, fmt=run.format or None).run(Path(run.path), run=run)
+    except ImportFailed as exc:
+        # A bad file, not a bug: the run page shows the message.
+        log.info("import %s failed: %s", run_id, exc)

@@ -1,0 +1,99 @@
+"""`devotion demo`: sets up logins and a demo business once; running it again adds nothing."""
+
+from __future__ import annotations
+
+import stat
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from devotion.demo.generator import generate
+from devotion.demo.loading import load
+from devotion.people.models import Identity, Merge, Person, PersonalFact
+from devotion.team.models import StaffMember
+from devotion.team.permissions import role_of
+from devotion.touchpoints.models import Touchpoint
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def home(tmp_path, settings):
+    settings.HOME = tmp_path
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed
+    return tmp_path
+
+
+def _demo() -> str:
+    out = StringIO()
+    call_command("demo", "--no-serve", "--size", "small", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "people": Person.objects.count(),
+        "identities": Identity.objects.count(),
+        "touchpoints": Touchpoint.objects.count(),
+        "facts": PersonalFact.objects.count(),
+        "merges": Merge.objects.count(),
+        "staff": StaffMember.objects.count(),
+        "users": User.objects.count(),
+    }
+
+
+def test_running_the_demo_twice_adds_nothing_the_second_time(home):
+    first_output = _demo()
+    first = _counts()
+    assert first["touchpoints"] > 1000
+    second_output = _demo()
+    assert _counts() == first
+    assert "already here" in second_output
+    # The printed logins stay the same from one run to the next.
+    assert first_output.split("log in as:")[1] == second_output.split("log in as:")[1]
+    # Even loading every event again (as after a crash halfway) creates nothing.
+    counts = load(generate(seed=7, size="small"))
+    assert counts.get("created", 0) == 0
+    assert counts.get("rejected", 0) == 0
+    assert _counts() == first
+
+
+def test_it_creates_a_login_for_each_role_kept_in_a_private_file_and_the_team(home):
+    output = _demo()
+    roles = {role_of(User.objects.get(username=name)) for name in ("admin", "manager", "agent")}
+    assert roles == {"admin", "manager", "agent"}
+    logins = home / "demo-logins.txt"
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+    for line in logins.read_text().splitlines()[1:]:
+        username, _, password = line.split()
+        assert User.objects.get(username=username).check_password(password)
+        assert password in output
+    # The demo team has the names customers use for them.
+    priya = StaffMember.objects.get(display_name="Priya Shah")
+    assert priya.aliases == ["Priya"]
+    assert priya.user.username == "agent"
+    assert priya.touchpoints.exists()
+
+
+def test_duplicate_identities_end_up_as_one_person_at_the_right_stage(home):
+    _demo()
+    # Same human, two e-mail addresses, one phone: merged automatically, with the reason kept.
+    merges = Merge.objects.filter(automatic=True)
+    assert merges.count() == 2
+    assert all("work.example" in merge.reason for merge in merges)
+    # Stripe charges (e-mail only) and phone calls (phone only) joined existing customers.
+    for source in ("stripe", "phone"):
+        owners = Person.objects.filter(touchpoints__source=source).distinct()
+        assert owners.exists()
+        for person in owners:
+            assert person.identities.filter(kind="external", source="shopify").exists()
+    # Nobody was split by the way an e-mail address was typed.
+    live = Person.objects.live()
+    assert live.count() == 150 + 40 + 4
+    # Prospects are people without an order; buyers moved on by the order rules.
+    assert live.filter(stage="prospect", order_count=0).count() >= 40
+    assert not live.filter(stage="prospect", order_count__gt=0).exists()
+    assert live.filter(stage="active", order_count__gte=2).exists()

@@ -1,0 +1,160 @@
+"""The imports page: managers upload a file, watch it run, and read the rejects."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from devotion.touchpoints.models import ImportRun, Touchpoint
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = (
+    "external_id,occurred_at,email,amount,currency\n"
+    "o-1,2025-05-01T10:00:00Z,ada@example.com,10.00,USD\n"
+    "o-2,2025-05-02T10:00:00Z,not-an-email,12.00,USD\n"
+    "o-3,2025-05-03T10:00:00Z,lee@example.com,8.00,USD\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _run_tasks_now(settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def _upload(client, content=ORDERS, name="orders.csv", kind="orders", source="generic"):
+    return client.post(
+        "/imports/",
+        {"kind": kind, "source": source, "file": SimpleUploadedFile(name, content.encode())},
+    )
+
+
+def test_a_manager_uploads_a_file_and_sees_its_report(login, manager):
+    client = login(manager)
+    response = _upload(client)
+    run = ImportRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/imports/{run.pk}/"
+    assert (run.status, run.rows_accepted, run.rows_rejected) == ("done", 2, 1)
+    assert run.created_by == manager
+    assert Touchpoint.objects.count() == 2
+
+    page = client.get(f"/imports/{run.pk}/")
+    assert page.status_code == 200
+    assert "person.email &#x27;not-an-email&#x27; is not an e-mail address" in page.text
+    assert f"/imports/{run.pk}/rejects.csv" in page.text
+    assert "hx-trigger" not in page.text  # finished: no more polling
+
+    rejects = client.get(f"/imports/{run.pk}/rejects.csv")
+    body = b"".join(rejects.streaming_content).decode()
+    rejects.close()
+    assert body.splitlines()[0] == "line,reason,external_id,occurred_at,email,amount,currency"
+    assert body.splitlines()[1].startswith("3,")
+
+
+def test_the_upload_is_kept_under_media_imports(login, manager, settings):
+    _upload(login(manager))
+    run = ImportRun.objects.get()
+    assert run.path.startswith(str(settings.MEDIA_ROOT / "imports"))
+    assert run.rejects_path.endswith("-orders.rejected.csv")
+
+
+def test_a_file_missing_required_columns_is_refused_on_the_form(login, manager):
+    response = _upload(login(manager), content="email,amount\nada@example.com,3\n")
+    assert response.status_code == 400
+    assert "missing required columns" in response.text
+    assert "external_id" in response.text
+    assert not ImportRun.objects.exists()
+
+
+def test_an_unsupported_kind_for_the_source_is_refused(login, manager):
+    response = _upload(login(manager), kind="reviews", source="stripe")
+    assert response.status_code == 400
+    assert "Stripe has no reviews export" in response.text
+
+
+def test_a_file_that_is_neither_csv_nor_jsonl_is_refused(login, manager):
+    response = _upload(login(manager), name="orders.xlsx")
+    assert response.status_code == 400
+    assert "Upload a .csv or .jsonl file." in response.text
+
+
+@pytest.mark.parametrize("persona", ["agent", "outsider"])
+def test_only_managers_may_use_imports(request, login, persona, manager):
+    run = ImportRun.objects.create(kind="orders", source="generic", filename="x.csv")
+    client = login(request.getfixturevalue(persona))
+    assert client.get("/imports/").status_code == 403
+    assert _upload(client).status_code == 403
+    assert client.get(f"/imports/{run.pk}/").status_code == 403
+    assert client.get(f"/imports/{run.pk}/rejects.csv").status_code == 403
+    assert ImportRun.objects.count() == 1
+
+
+def test_admins_may_import_too(login, admin_user):
+    assert login(admin_user).get("/imports/").status_code == 200
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/imports/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_the_empty_list_says_what_to_do(login, manager):
+    page = login(manager).get("/imports/")
+    assert "No imports yet" in page.text
+    assert "/imports/samples/generic_orders.csv" in page.text
+    sample = login(manager).get("/imports/samples/generic_orders.csv")
+    assert sample.status_code == 200
+    sample.close()
+    assert login(manager).get("/imports/samples/..%2Fimport.md").status_code == 404
+
+
+def test_the_progress_fragment_polls_while_running_and_stops_when_done(login, manager):
+    client = login(manager)
+    run = ImportRun.objects.create(
+        kind="orders",
+        source="generic",
+        filename="big.csv",
+        status=ImportRun.Status.RUNNING,
+        bytes_total=1000,
+        bytes_read=250,
+        rows_total=40,
+    )
+    fragment = client.get(f"/imports/{run.pk}/", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert 'hx-trigger="every 1s"' in fragment.text
+    assert 'value="25"' in fragment.text
+
+    ImportRun.objects.filter(pk=run.pk).update(status="done", rows_accepted=40)
+    fragment = client.get(f"/imports/{run.pk}/", headers={"HX-Request": "true"})
+    assert "hx-trigger" not in fragment.text
+    assert "Done" in fragment.text
+
+
+def test_the_list_page_costs_the_same_queries_for_many_imports(
+    login, manager, django_assert_max_num_queries
+):
+    client = login(manager)
+    for number in range(30):
+        ImportRun.objects.create(
+            kind="orders", source="shopify", filename=f"f{number}.csv", created_by=manager
+        )
+    with django_assert_max_num_queries(8):
+        page = client.get("/imports/")
+    assert page.status_code == 200
+    assert "f29.csv" in page.text
+    assert "Page 1 of 2" in page.text
+
+
+def test_a_failed_run_explains_itself(login, manager):
+    run = ImportRun.objects.create(
+        kind="orders",
+        source="generic",
+        filename="bad.csv",
+        status=ImportRun.Status.FAILED,
+        error="bad.csv is not UTF-8 text",
+    )
+    page = login(manager).get(f"/imports/{run.pk}/")
+    assert "The import stopped: bad.csv is not UTF-8 text" in page.text
