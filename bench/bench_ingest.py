@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -229,6 +231,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the first run")
     parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     args.customers = args.customers or max(1, int(args.rows * 0.15))
 
@@ -237,6 +240,16 @@ def main() -> None:
 
     django.setup()
     print(f"machine: {machine()}")
+    if args.db == "postgres":
+        import psycopg
+
+        server = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+        with psycopg.connect(f"{server.rstrip('/')}/postgres") as conn:
+            row = conn.execute("SELECT version(), current_setting('autovacuum')").fetchone()
+            assert row is not None
+            version, autovacuum = row
+        # Without autovacuum nothing refreshes planner statistics or removes dead rows.
+        print(f"server: {version.split(',')[0]}, autovacuum {autovacuum}")
     print(
         f"workload: {args.rows:,} orders, {args.customers:,} customers, "
         f"batches of {args.batch}, {args.db}"
@@ -260,8 +273,24 @@ def main() -> None:
             f"{args.rows / (result['cpu_s'] + result['server_cpu_s']):,.0f} rows per CPU-second",
             flush=True,
         )
-    best = sorted(r["rows_per_s"] for r in results)[len(results) // 2]
+    best = statistics.median(r["rows_per_s"] for r in results)
     print(f"median: {best:,.0f} rows/s; peak RSS {peak_rss_mb():.0f} MiB")
+    if not args.keep:
+        _drop_database(args.db)
+
+
+def _drop_database(db: str) -> None:
+    """Remove what the benchmark created (``--keep`` leaves it for inspection)."""
+    from django.db import connections
+
+    connections.close_all()
+    if db == "postgres":
+        import psycopg
+
+        server = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+        with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    shutil.rmtree(os.environ["DEVOTION_HOME"], ignore_errors=True)
 
 
 if __name__ == "__main__":

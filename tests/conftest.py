@@ -17,7 +17,13 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, settings):
     """Keep caches and files of each test in its own folder; use a per-test cache."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A LOCATION of its own per test: LocMemCaches without one share a single store.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
     settings.MEDIA_ROOT = tmp_path / "media"
     # WhiteNoise warns (an error here) when STATIC_ROOT is missing; tests never collect statics.
     settings.STATIC_ROOT = tmp_path / "static"

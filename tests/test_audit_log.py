@@ -9,7 +9,6 @@ from devotion.trust.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-
 def _events(n: int, actor=None) -> None:
     for i in range(n):
         AuditEvent.record(

@@ -169,3 +169,35 @@ def test_concurrent_batches_sharing_a_new_identity_make_one_person():
     assert Touchpoint.objects.count() == 80
     assert Person.objects.count() == 20
     assert set(Person.objects.values_list("order_count", flat=True)) == {4}
+
+
+def test_text_with_tabs_newlines_backslashes_and_unicode_is_stored_exactly():
+    text = "Line one\tcol\nLine two \\N \\ back\\slash “quoted” émoji 🎉"
+    ingest(
+        [
+            _order(
+                1,
+                "ada@example.com",
+                kind="message",
+                text=text,
+                subject="a\tb",
+                extra={"note": "x\ny"},
+            )
+        ]
+    )
+    tp = Touchpoint.objects.get()
+    assert (tp.text, tp.subject, tp.extra) == (text, "a\tb", {"note": "x\ny"})
+
+
+def test_the_cycle_collector_is_left_as_it_was_found():
+    import gc
+
+    assert gc.isenabled()
+    ingest([_order(1, "ada@example.com")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        ingest([_order(2, "ada@example.com")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

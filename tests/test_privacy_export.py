@@ -19,7 +19,6 @@ from tests.test_erase_person import _person_with_everything
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def ada() -> Person:
     person = _person_with_everything("Ada Lovelace", "ada@example.com", "+442079460000", "ada")

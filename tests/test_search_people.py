@@ -16,8 +16,12 @@ def people(make_event):
         [
             make_event(person={"email": "ada@example.com", "name": "Ada Lovelace"}),
             make_event(
-                person={"email": "grace@navy.example", "phone": "+1 415 555 0199",
-                        "name": "Grace Hopper", "external_id": "cus_77"}
+                person={
+                    "email": "grace@navy.example",
+                    "phone": "+1 415 555 0199",
+                    "name": "Grace Hopper",
+                    "external_id": "cus_77",
+                }
             ),
         ]
     )

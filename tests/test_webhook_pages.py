@@ -11,7 +11,6 @@ from devotion.webhooks.models import Delivery, Subscription
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def subscription(manager) -> Subscription:
     return Subscription.objects.create(

@@ -37,15 +37,17 @@ def _request_hash(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def _json_response(status: int, body: Any, *, replayed: bool = False) -> HttpResponse:
-    response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
+def _json_response(status: int, body: str, *, replayed: bool = False) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type="application/json")
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
 
 
-def _status_body(result: Any) -> tuple[int, Any]:
-    return result if isinstance(result, tuple) else (200, result)
+def _status_body(result: Any) -> tuple[int, str]:
+    status, body = result if isinstance(result, tuple) else (200, result)
+    # Kept and replayed as text: a JSON column (jsonb) would reorder keys on PostgreSQL.
+    return status, json.dumps(body)
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -75,7 +75,7 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
+    response = models.TextField()  # the JSON body exactly as first sent
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

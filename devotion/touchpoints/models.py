@@ -67,7 +67,8 @@ class Touchpoint(models.Model):
         indexes = [
             models.Index(fields=["person", "-occurred_at"], name="tp_person_time"),
             models.Index(fields=["kind", "-occurred_at"], name="tp_kind_time"),
-            models.Index(fields=["thread"], name="tp_thread"),
+            # Only messages in a conversation have a thread; orders and the rest stay out.
+            models.Index(fields=["thread"], name="tp_thread", condition=~models.Q(thread="")),
         ]
 
     def __str__(self) -> str:

@@ -91,7 +91,7 @@ def _customer_rows(people: QuerySet[Person], sort: str, page: int) -> tuple[list
         "order_count",
         "total_spent",
         "last_activity_at",
-        "created_at",
+        "first_seen_at",
     )
     order = ("-last_activity_at", "-id") if sort == "recent" else ("last_activity_at", "id")
     active = people.filter(last_activity_at__isnull=False).only(*columns).order_by(*order)
