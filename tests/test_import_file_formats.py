@@ -68,12 +68,13 @@ def test_jsonl_is_read_by_extension_or_by_format(tmp_path):
     assert Touchpoint.objects.get(external_id="o-1").amount == 6
 
 
-def test_progress_is_reported_per_batch_with_bytes_read(tmp_path):
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_progress_is_reported_per_batch_with_bytes_read(tmp_path, pipeline):
     path = tmp_path / "orders.csv"
     rows = "".join(f"o-{n},2025-05-01,c{n}@example.com\n" for n in range(30))
     path.write_text("external_id,occurred_at,email\n" + rows)
     seen = []
-    Importer("orders", batch_size=10, progress=seen.append).run(path)
-    assert [p.records for p in seen] == [10, 20, 30, 30, 30]
+    Importer("orders", batch_size=10, progress=seen.append, pipeline=pipeline).run(path)
+    assert [p.records for p in seen] == [10, 20, 30, 30]  # each batch, then the end
     assert seen[-1].bytes_read == seen[-1].bytes_total == path.stat().st_size
     assert 0 < seen[0].bytes_read < seen[-1].bytes_read

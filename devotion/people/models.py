@@ -146,7 +146,8 @@ class Identity(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "source", "value"], name="identity_unique")
+            # value before source: search finds a source id by (kind, value) alone.
+            models.UniqueConstraint(fields=["kind", "value", "source"], name="identity_unique")
         ]
         verbose_name_plural = "identities"
 

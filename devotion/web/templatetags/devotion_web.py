@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
 
 import phonenumbers
 from django import template
@@ -15,6 +17,7 @@ register = template.Library()
 
 
 @register.filter
+@lru_cache(maxsize=10_000)  # parsing is costly and list pages show the same numbers again
 def phone(value: str) -> str:
     """An E.164 number in the international format people read: ``+1 415-555-0123``.
 
@@ -56,3 +59,44 @@ def channel_label(value: str) -> str:
     if value in Channel.values:
         return str(Channel(value).label)
     return value.replace("_", " ").capitalize()
+
+
+# Lists render these for every row: plain Python formatting is several times cheaper than
+# the localised `date:'c'`, `floatformat` and `intcomma` filters, which matters at 50 rows.
+
+
+@register.filter
+def iso(value: datetime | None) -> str:
+    """ISO 8601 in the current time zone, for <time datetime="...">.
+
+    >>> from datetime import UTC
+    >>> iso(datetime(2025, 3, 1, 10, 0, tzinfo=UTC))
+    '2025-03-01T10:00:00+00:00'
+    """
+    if value is None:
+        return ""
+    return timezone.localtime(value).isoformat()
+
+
+@register.filter
+def money(value: Decimal | float | None) -> str:
+    """An amount with two decimals and thousands separators.
+
+    >>> money(Decimal("1234.5")), money(None)
+    ('1,234.50', '')
+    """
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def thousands(value: int | None) -> str:
+    """A whole number with thousands separators.
+
+    >>> thousands(12345)
+    '12,345'
+    """
+    if value is None:
+        return ""
+    return f"{int(value):,}"
