@@ -41,3 +41,19 @@ def people(make_event):
 )
 def test_it_finds_people_by_name_email_phone_and_source_id(people, query, expected):
     assert [p.display_name for p in search_people(query)] == expected
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_common_and_rare_name_prefixes_find_the_same_people(make_event, monkeypatch, dense):
+    """A common prefix takes another query plan; the answer must not change."""
+    import devotion.people.search as search
+
+    monkeypatch.setattr(search, "DENSE_MATCHES", 1 if dense else 10_000)
+    ingest(
+        [
+            make_event(person={"email": f"p{i}@example.com", "name": name})
+            for i, name in enumerate(["Mara Jones", "Marc Olsen", "Ola Marsh", "Tim Park"])
+        ]
+    )
+    found = sorted(p.display_name for p in search_people("mar"))
+    assert found == ["Mara Jones", "Marc Olsen", "Ola Marsh"]

@@ -135,7 +135,7 @@ def _ingest(raws: Sequence[Mapping[str, Any] | Event], now: datetime | None) -> 
     valid: list[tuple[int, Event]] = []
     now = now or timezone.now()
     for index, raw in enumerate(raws):
-        if type(raw) is Event:  # validated already (the file importer validates as it reads)
+        if isinstance(raw, Event):  # validated already (the file importer validates as it reads)
             valid.append((index, raw))
             continue
         try:
@@ -181,9 +181,9 @@ def _db_datetime(value: datetime | None) -> Any:
     (exactly what the ORM writes, so ordering and range filters keep working)."""
     if value is None or _pg():
         return value
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ")
+    if value.tzinfo is UTC:  # the common case: cut "+00:00" rather than copy the datetime
+        return value.isoformat(" ")[:-6]
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def _from_db_datetime(value: Any) -> datetime | None:

@@ -68,8 +68,23 @@ def _line(row: Row) -> dict[str, Any] | None:
     return line
 
 
-# Column name -> (facts|consent|extra, key), or () for other columns; columns repeat every row.
-_prefixed: dict[str, tuple[str, ...]] = {}
+# The columns of a row (a CSV file's rows all share them) -> its fact_/consent_/extra_
+# columns as (column, facts|consent|extra, key): checked once per file, not once per row.
+_prefixed: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+
+
+def _prefixed_columns(row: Row) -> list[tuple[str, str, str]]:
+    columns = tuple(row)
+    found = _prefixed.get(columns)
+    if found is None:
+        found = []
+        for column in columns:
+            where = _classify(column)
+            if where:
+                found.append((column, where[0], where[1]))
+        if len(_prefixed) < 1_000:  # JSONL rows each bring their own keys: bound the cache
+            _prefixed[columns] = found
+    return found
 
 
 def _classify(column: str) -> tuple[str, ...]:
@@ -88,34 +103,30 @@ def _mapper(import_kind: str) -> Mapper:
             raise Reject(f"kind {kind!r} does not belong in a {import_kind} import ({event_kind})")
         if isinstance(row.get("person"), dict):
             # Canonical JSONL: already the event shape.
-            event = dict(row)
-            event["kind"] = event_kind
-            event.setdefault("source", NAME)
-            return event
+            canonical = dict(row)
+            canonical["kind"] = event_kind
+            canonical.setdefault("source", NAME)
+            return canonical
 
         event: Event = {"kind": event_kind, "source": _value(row.get("source")) or NAME}
         person: dict[str, Any] = {}
         for column, key in _PERSON.items():
             value = row.get(column)
-            if value not in (None, ""):
-                person[key] = _value(value)
+            if value is not None and value != "":
+                person[key] = value.strip() if type(value) is str else _value(value)
         event["person"] = person
         for column in _EVENT:
             value = row.get(column)
-            if value not in (None, ""):
-                event[column] = _value(value)
+            if value is not None and value != "":
+                event[column] = value.strip() if type(value) is str else _value(value)
         for alias, column in _ALIASES.items():
             value = row.get(alias)
             if column not in event and value not in (None, ""):
                 event[column] = _value(value)
-        for column, value in row.items():
-            where = _prefixed.get(column)
-            if where is None:
-                where = _classify(column)
-                if len(_prefixed) < 10_000:  # JSONL keys are open-ended: bound the cache
-                    _prefixed[column] = where
-            if where and value not in (None, ""):
-                event.setdefault(where[0], {})[where[1]] = _value(value)
+        for column, target, key in _prefixed_columns(row):
+            value = row[column]
+            if value is not None and value != "":
+                event.setdefault(target, {})[key] = _value(value)
         if import_kind == "orders":
             line = _line(row)
             if line is not None:
