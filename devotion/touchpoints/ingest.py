@@ -21,6 +21,7 @@ so nothing needs ``RETURNING``. Merges of existing people (rare) take the slow, 
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import threading
 import time
@@ -497,7 +498,35 @@ class _Profile:
         }
 
 
+def _lock_keys(events: Sequence[Event]) -> None:
+    """On PostgreSQL, take a transaction lock on every identity and touchpoint key of the batch.
+
+    Two writers sending the same new customer at once would otherwise both miss the identity
+    in their look-up, and the second would fail on the unique index and retry, again and again
+    under load (seen with two API workers posting 1,000-event batches). Holding a lock per key
+    until commit makes the second writer wait for the first and then find its rows. Keys are
+    locked in sorted order, so two batches cannot deadlock on each other. SQLite needs none of
+    this: its write lock already serialises batches.
+    """
+    if not _pg():
+        return
+    hashes = set()
+    for event in events:
+        parts = [f"{kind}\x1f{source}\x1f{value}" for kind, source, value in event.identities]
+        if event.kind != "customer":
+            parts.append(f"tp\x1f{event.source}\x1f{event.external_id}")
+        for part in parts:
+            digest = hashlib.blake2b(part.encode(), digest_size=8).digest()
+            hashes.add(int.from_bytes(digest, "big", signed=True))
+    if hashes:
+        _pg_rows(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
+            [sorted(hashes)],
+        )
+
+
 def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
+    _lock_keys(events)
     # 1. Which people already own the identities in this batch.
     owner = _lookup_identities({key for event in events for key in event.identities})
 
