@@ -35,3 +35,13 @@ def test_the_docs_page_uses_only_local_assets(client):
         assert url.startswith("/static/"), url
     assert "cdn" not in html.lower()
     assert not re.search(r"https?://", html)
+
+
+def test_the_documented_event_kinds_are_the_ones_validation_accepts():
+    """The schema's Literal is written out for the docs; it must not drift from events.KINDS."""
+    from typing import get_args
+
+    from devotion.api.schemas import EventKind
+    from devotion.touchpoints.events import KINDS
+
+    assert set(get_args(EventKind)) == KINDS
