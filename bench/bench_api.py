@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -155,34 +154,50 @@ def client_batches(port: int, key: str, batches: int, size: int, concurrency: in
 
 
 def client_latency(port: int, key: str, rate: float, seconds: float) -> dict:
+    """Open-loop single-event POSTs from one asyncio loop (a thread per request would make
+    the load generator, on the same two cores, the bottleneck it is meant to measure)."""
+    import asyncio
+
     rng = random.Random(2)
     count = int(rate * seconds)
-    bodies = [json.dumps(make_event(rng, i, 50_000, "s")).encode() for i in range(count)]
+    requests = [
+        _request_bytes(key, json.dumps(make_event(rng, i, 50_000, "s")).encode())
+        for i in range(count)
+    ]
     latencies: list[float] = []
     service: list[float] = []
     errors = 0
-    lock = threading.Lock()
 
-    def send(body: bytes, scheduled: float) -> None:
+    async def send(request: bytes, scheduled: float) -> None:
         nonlocal errors
         sent = time.perf_counter()
-        status, _ = _post(port, key, body)
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            response = await reader.read()  # the sync worker closes the connection when done
+            writer.close()
+            status = int(response[9:12]) if response.startswith(b"HTTP/1.") else 0
+        except OSError:
+            status = 0
         done = time.perf_counter()
-        with lock:
-            if status != 200:
-                errors += 1
-            latencies.append((done - scheduled) * 1000)
-            service.append((done - sent) * 1000)
+        if status != 200:
+            errors += 1
+        latencies.append((done - scheduled) * 1000)
+        service.append((done - sent) * 1000)
 
-    start = time.perf_counter() + 0.1
-    with ThreadPoolExecutor(64) as pool:
-        for i, body in enumerate(bodies):
+    async def run() -> float:
+        tasks = []
+        start = time.perf_counter() + 0.1
+        for i, request in enumerate(requests):
             scheduled = start + i / rate
             delay = scheduled - time.perf_counter()
             if delay > 0:
-                time.sleep(delay)
-            pool.submit(send, body, scheduled)
-    elapsed = time.perf_counter() - start
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(request, scheduled)))
+        await asyncio.gather(*tasks)
+        return time.perf_counter() - start
+
+    elapsed = asyncio.run(run())
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -198,6 +213,15 @@ def client_latency(port: int, key: str, rate: float, seconds: float) -> dict:
         "max_ms": round(ordered[-1], 1),
         "mean_service_ms": round(statistics.fmean(service), 1),
     }
+
+
+def _request_bytes(key: str, body: bytes) -> bytes:
+    head = (
+        "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 # -------------------------------------------------------------------------------- server
@@ -253,7 +277,7 @@ def _run_client(port: int, key: str, mode: str, args: argparse.Namespace) -> dic
     command += ["--batches", str(args.batches), "--batch-size", str(args.batch_size)]
     command += ["--concurrency", str(args.concurrency)]
     command += ["--rate", str(args.rate), "--seconds", str(args.seconds)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True)
+    output = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -263,6 +287,9 @@ def main() -> None:
     parser.add_argument("mode", nargs="?", default="", choices=["", "batches", "latency"])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (gunicorn's gthread if > 1)"
+    )
     parser.add_argument("--batches", type=int, default=200, help="1,000-event batches to post")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=2, help="batches in flight")
@@ -297,6 +324,7 @@ def main() -> None:
             [
                 sys.executable, "-m", "gunicorn", "devotion.wsgi:application",
                 "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+                "--threads", str(args.threads),
                 "--timeout", "120", "--log-level", "warning",
             ],
             env=env,
@@ -306,8 +334,10 @@ def main() -> None:
         try:
             _wait_until_up(port, server)
             print(f"server: gunicorn x{args.workers} on {args.db}, port {port}", flush=True)
-            batches = _run_client(port, key, "batches", args)
-            print(f"(a) batch ingest: {json.dumps(batches)}", flush=True)
+            batches = {"events_per_s": 0, "events": 0, "errors": 0}
+            if args.batches:
+                batches = _run_client(port, key, "batches", args)
+                print(f"(a) batch ingest: {json.dumps(batches)}", flush=True)
             latency = _run_client(port, key, "latency", args)
             print(f"(b) single-event latency: {json.dumps(latency)}", flush=True)
         finally:

@@ -93,7 +93,7 @@ TEMPLATES = [
 
 _database_url = env_str("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=600)}
 else:
     DATABASES = {
         "default": {
@@ -109,8 +109,12 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Keep each server process's connection: opening one costs more than a request
+            # (SQLite parses the whole schema again on every new connection).
+            "CONN_MAX_AGE": 600,
         }
     }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a dropped connection is replaced
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -51,6 +51,7 @@ from devotion.people.models import Identity, Person, PersonalFact, Stage, stage_
 from devotion.team.models import StaffMember
 from devotion.touchpoints.events import Event, Reject, validate_event
 from devotion.touchpoints.models import OrderLine, Touchpoint
+from devotion.webhooks.models import Subscription
 
 CREATED, UPDATED, DUPLICATE, REJECTED = "created", "updated", "duplicate", "rejected"
 MAX_ATTEMPTS = 4
@@ -213,6 +214,7 @@ class _Table:
     a value. Rows are plain tuples: ``(*values, *defaults)``."""
 
     _cache: dict[tuple[type[models.Model], tuple[str, ...]], _Table] = {}
+    SMALL = 50  # events: up to this many, PostgreSQL gets the writes in one pipeline
 
     def __init__(self, model: type[models.Model], fields: tuple[str, ...]) -> None:
         self.name = model._meta.db_table
@@ -251,6 +253,14 @@ class _Table:
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if _pg() and connection.connection.pgconn.pipeline_status:
+            # Inside _pg_pipelined (a small batch): plain INSERTs ride the pipeline.
+            import psycopg
+
+            sql = f"INSERT INTO {self.name} ({self.columns}) VALUES ({self.marks})"
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+                cur.executemany(sql, rows)
+            return
         with connection.cursor() as cursor:
             if _pg():
                 # COPY is PostgreSQL's fast path for many rows; errors still map to Django's.
@@ -287,7 +297,23 @@ def _new_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _pg_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def _new_id_pairs(people: int, touchpoints: int) -> tuple[list[int], list[int]]:
+    """Fresh ids for ``people`` people and ``touchpoints`` touchpoints (one query on
+    PostgreSQL)."""
+    if not _pg() or not (people and touchpoints):
+        return _new_ids(Person, people), _new_ids(Touchpoint, touchpoints)
+    rows = _pg_rows(
+        "SELECT 0, nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) "
+        "UNION ALL "
+        "SELECT 1, nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        [Person._meta.db_table, people, Touchpoint._meta.db_table, touchpoints],
+    )
+    return sorted(pk for which, pk in rows if which == 0), sorted(
+        pk for which, pk in rows if which == 1
+    )
+
+
+def _pg_rows(sql: str, params: Sequence[Any], *, fetch: bool = True) -> list[tuple[Any, ...]]:
     """Run one statement on PostgreSQL with its parameters sent in binary.
 
     Django's cursor binds on the client, spelling each array out as an SQL literal and
@@ -299,7 +325,43 @@ def _pg_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql.replace("%s", "%b"), params)
-        return cursor.fetchall() if cursor.description else []
+        # fetch: in pipeline mode (_pg_pipelined) the rows are not there until asked for.
+        return cursor.fetchall() if fetch else []
+
+
+def _pg_together(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+    """Run several statements on PostgreSQL in one round trip (psycopg's pipeline mode), in
+    order, each with its own snapshot, as :func:`_pg_rows` runs one; returns their rows."""
+    import psycopg
+
+    connection.ensure_connection()
+    cursors = []
+    with connection.wrap_database_errors:
+        with connection.connection.pipeline():
+            for sql, params in statements:
+                cursor = psycopg.Cursor(connection.connection)
+                cursor.execute(sql.replace("%s", "%b"), params)
+                cursors.append(cursor)
+        results = [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    for cursor in cursors:
+        cursor.close()
+    return results
+
+
+@contextmanager
+def _pg_pipelined(active: bool) -> Iterator[None]:
+    """Send the statements of the block to PostgreSQL without waiting for each answer.
+
+    Writes need no answer, so a small batch's inserts and updates cost one round trip
+    instead of one or two each (most of a single API event's time on PostgreSQL). Reading a
+    result inside the block still works: it waits for everything sent before it.
+    """
+    if not active:
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def _select_in(sql: str, params: list[Any], values: list[Any]) -> Iterator[tuple[Any, ...]]:
@@ -323,21 +385,9 @@ def _lookup_identities(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, 
     found: dict[tuple[str, str, str], int] = {}
     table = Identity._meta.db_table
     if _pg():
-        # One index probe per key, whatever the planner's statistics say: with "kind = %s AND
-        # source = %s AND value = ANY(%s)" and stale statistics PostgreSQL scans every e-mail
-        # identity and filters on the value, and a plain join may become a hash join over the
-        # whole table, so each batch would get slower as the table grows. LIMIT 1 keeps the
-        # lateral subquery a nested loop.
         if not keys:
             return {}
-        rows = _pg_rows(
-            f"SELECT k.kind, k.source, k.value, i.person_id "
-            f"FROM unnest(%s::text[], %s::text[], %s::text[]) AS k(kind, source, value) "
-            f"CROSS JOIN LATERAL (SELECT person_id FROM {table} WHERE kind = k.kind "
-            f"AND source = k.source AND value = k.value LIMIT 1) AS i",
-            [list(column) for column in zip(*keys, strict=True)],
-        )
-        return {(kind, source, value): pk for kind, source, value, pk in rows}
+        return _owners(_pg_rows(*_identity_query(keys)))
     by_group: dict[tuple[str, str], list[str]] = defaultdict(list)
     for kind, source, value in keys:
         by_group[(kind, source)].append(value)
@@ -346,6 +396,25 @@ def _lookup_identities(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, 
         for value, person_id in _select_in(sql, [kind, source], values):
             found[(kind, source, value)] = person_id
     return found
+
+
+def _identity_query(keys: list[tuple[str, str, str]]) -> tuple[str, list[Any]]:
+    # One index probe per key, whatever the planner's statistics say: with "kind = %s AND
+    # source = %s AND value = ANY(%s)" and stale statistics PostgreSQL scans every e-mail
+    # identity and filters on the value, and a plain join may become a hash join over the
+    # whole table, so each batch would get slower as the table grows. LIMIT 1 keeps the
+    # lateral subquery a nested loop.
+    return (
+        f"SELECT k.kind, k.source, k.value, i.person_id "
+        f"FROM unnest(%s::text[], %s::text[], %s::text[]) AS k(kind, source, value) "
+        f"CROSS JOIN LATERAL (SELECT person_id FROM {Identity._meta.db_table} "
+        f"WHERE kind = k.kind AND source = k.source AND value = k.value LIMIT 1) AS i",
+        [list(column) for column in zip(*keys, strict=True)],
+    )
+
+
+def _owners(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], int]:
+    return {(kind, source, value): pk for kind, source, value, pk in rows}
 
 
 def _group_events(events: Sequence[Event]) -> list[list[int]]:
@@ -508,8 +577,12 @@ def _lock_keys(events: Sequence[Event]) -> None:
     locked in sorted order, so two batches cannot deadlock on each other. SQLite needs none of
     this: its write lock already serialises batches.
     """
-    if not _pg():
-        return
+    statement = _lock_query(events)
+    if _pg() and statement is not None:
+        _pg_rows(*statement)
+
+
+def _lock_query(events: Sequence[Event]) -> tuple[str, list[Any]] | None:
     hashes = set()
     for event in events:
         parts = [f"{kind}\x1f{source}\x1f{value}" for kind, source, value in event.identities]
@@ -518,61 +591,104 @@ def _lock_keys(events: Sequence[Event]) -> None:
         for part in parts:
             digest = hashlib.blake2b(part.encode(), digest_size=8).digest()
             hashes.add(int.from_bytes(digest, "big", signed=True))
-    if hashes:
-        _pg_rows(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
-            [sorted(hashes)],
-        )
+    if not hashes:
+        return None
+    return (
+        "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
+        [sorted(hashes)],
+    )
+
+
+def _pg_first_reads(
+    events: Sequence[Event], keys: list[tuple[str, str, str]]
+) -> tuple[dict[tuple[str, str, str], int], dict[tuple[str, str], tuple[int, int]], set[str]]:
+    """PostgreSQL, in one round trip: lock the batch's keys, then read who owns its identities,
+    which of its touchpoints are stored already and which webhook events anyone wants."""
+    statements = []
+    lock = _lock_query(events)
+    if lock is not None:
+        statements.append(lock)
+    tp_keys = [(e.source, e.external_id) for e in events if e.is_touchpoint]
+    if keys:
+        statements.append(_identity_query(keys))
+    if tp_keys:
+        statements.append(_touchpoint_query(tp_keys))
+    subscriptions = Subscription._meta.db_table
+    statements.append((f"SELECT events FROM {subscriptions} WHERE is_active", []))
+    results = iter(_pg_together(statements))
+    if lock is not None:
+        next(results)
+    owner = _owners(next(results)) if keys else {}
+    existing = _stored_touchpoints(next(results)) if tp_keys else {}
+    # Django has psycopg hand jsonb over as text (it decodes JSON fields itself).
+    wanted = {
+        name
+        for (names,) in next(results)
+        for name in (json.loads(names) if isinstance(names, str) else names)
+    }
+    return owner, existing, wanted
 
 
 def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
-    _lock_keys(events)
-    # 1. Which people already own the identities in this batch.
-    owner = _lookup_identities({key for event in events for key in event.identities})
+    # 1. Which people already own the identities in this batch (and, on PostgreSQL, in the
+    #    same round trip after locking the batch's keys: which touchpoints are stored already).
+    keys = sorted({key for event in events for key in event.identities})
+    existing_tp: dict[tuple[str, str], tuple[int, int]] | None = None
+    wanted: set[str] | None = None
+    if _pg():
+        owner, existing_tp, wanted = _pg_first_reads(events, keys)
+    else:
+        owner = _lookup_identities(keys)
 
     # 2. Group events that share any identity: each group is one person.
     groups = _group_events(events)
     person_of_event = [0] * len(events)
     new_groups: list[list[int]] = []
     for indexes in groups:
-        keys = {key for i in indexes for key in events[i].identities}
-        owners = sorted({owner[key] for key in keys if key in owner})
+        group_keys = {key for i in indexes for key in events[i].identities}
+        owners = sorted({owner[key] for key in group_keys if key in owner})
         if not owners:
             new_groups.append(indexes)
             continue
-        winner_id = owners[0] if len(owners) == 1 else _merge_owners(owners, keys, owner)
+        if len(owners) == 1:
+            winner_id = owners[0]
+        else:
+            winner_id = _merge_owners(owners, group_keys, owner)
+            existing_tp = None  # the merge moved touchpoints: look them up again
         for i in indexes:
             person_of_event[i] = winner_id
 
-    # 3. Ids for the people no identity pointed to (their rows are written in step 6).
-    new_ids = _new_ids(Person, len(new_groups))
+    # 3. Touchpoints: skip the ones already stored (and repeats inside this batch).
+    if existing_tp is None:
+        existing_tp = _lookup_touchpoints(events)
+    new_tp_events: list[int] = []
+    seen: set[tuple[str, str]] = set()
+    for index, event in enumerate(events):
+        if event.is_touchpoint:
+            key = (event.source, event.external_id)
+            if key not in existing_tp and key not in seen:
+                seen.add(key)
+                new_tp_events.append(index)
+
+    # 4. Ids for the people no identity pointed to and for the new touchpoints (the rows are
+    #    written in step 6).
+    new_ids, tp_ids = _new_id_pairs(len(new_groups), len(new_tp_events))
     for person_id, indexes in zip(new_ids, new_groups, strict=True):
         for i in indexes:
             person_of_event[i] = person_id
     created_people = set(new_ids)
-
-    # 4. Touchpoints: skip the ones already stored (and repeats inside this batch).
-    existing_tp = _lookup_touchpoints(events)
     outcomes: list[Outcome] = []
-    new_tp_events: list[int] = []
-    seen: set[tuple[str, str]] = set()
+    new_tp = dict(zip(new_tp_events, tp_ids, strict=True))
     for index, event in enumerate(events):
         person_id = person_of_event[index]
         if not event.is_touchpoint:
             outcomes.append(Outcome(UPDATED, person_id))
-            continue
-        key = (event.source, event.external_id)
-        if key in existing_tp:
-            outcomes.append(Outcome(DUPLICATE, existing_tp[key][1], existing_tp[key][0]))
-            continue
-        if key in seen:
+        elif index in new_tp:
+            outcomes.append(Outcome(CREATED, person_id, new_tp[index]))
+        elif (stored := existing_tp.get((event.source, event.external_id))) is not None:
+            outcomes.append(Outcome(DUPLICATE, stored[1], stored[0]))
+        else:  # a repeat inside this batch
             outcomes.append(Outcome(DUPLICATE, person_id))
-            continue
-        seen.add(key)
-        new_tp_events.append(index)
-        outcomes.append(Outcome(CREATED, person_id))
-    for tp_id, index in zip(_new_ids(Touchpoint, len(new_tp_events)), new_tp_events, strict=True):
-        outcomes[index].touchpoint_id = tp_id
 
     # 5. Bring each person's profile, aggregates and stage up to date (new people start empty).
     profiles = {pk: _Profile(pk) for pk in new_ids}
@@ -589,17 +705,19 @@ def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
     for profile in profiles.values():
         profile.stage = stage_for_order_count(profile.order_count, profile.stage)
 
-    # 6. Write people, identities, touchpoints, lines and facts.
-    _insert_people([profiles[pk] for pk in new_ids], now)
-    new_identities = _insert_identities(events, person_of_event, owner, now)
+    # 6. Write people, identities, touchpoints, lines and facts (on PostgreSQL a small
+    #    batch sends them all at once; a large one uses COPY, which cannot be pipelined).
     staff = _staff_ids({e.staff for e in events if e.staff})
-    _insert_touchpoints(events, new_tp_events, outcomes, staff, now)
-    fact_changes = _store_facts(events, person_of_event, outcomes, now)
     touched = [
         p for p in profiles.values() if (p.changed or p.counted) and p.pk not in created_people
     ]
-    _update_people([p for p in touched if p.changed], now, counts_only=False)
-    _update_people([p for p in touched if not p.changed], now, counts_only=True)
+    with _pg_pipelined(_pg() and len(events) <= _Table.SMALL):
+        _insert_people([profiles[pk] for pk in new_ids], now)
+        new_identities = _insert_identities(events, person_of_event, owner, now)
+        _insert_touchpoints(events, new_tp_events, outcomes, staff, now)
+        fact_changes = _store_facts(events, person_of_event, outcomes, now)
+        _update_people([p for p in touched if p.changed], now, counts_only=False)
+        _update_people([p for p in touched if not p.changed], now, counts_only=True)
 
     # 7. Say what changed: customer records that added nothing are duplicates.
     touched_ids = {p.pk for p in touched}
@@ -616,7 +734,7 @@ def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
         ):
             outcomes[index].status = DUPLICATE
 
-    _announce([profiles[pk] for pk in new_ids], events, new_tp_events, outcomes)
+    _announce([profiles[pk] for pk in new_ids], events, new_tp_events, outcomes, wanted)
     return outcomes
 
 
@@ -749,7 +867,7 @@ def _update_people(profiles: list[_Profile], now: datetime, *, counts_only: bool
         )
         params = [stamp, [p.pk for p in profiles], *([row[c] for row in rows] for c in columns)]
         if counts_only:  # never None here: counted people have first and last activity
-            _pg_rows(sql, params)
+            _pg_rows(sql, params, fetch=False)
         else:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -789,14 +907,7 @@ def _lookup_touchpoints(events: Sequence[Event]) -> dict[tuple[str, str], tuple[
     if _pg():
         if not keys:
             return {}
-        rows = _pg_rows(  # one index probe per key, as for identities
-            f"SELECT k.source, k.external_id, t.id, t.person_id "
-            f"FROM unnest(%s::text[], %s::text[]) AS k(source, external_id) "
-            f"CROSS JOIN LATERAL (SELECT id, person_id FROM {table} WHERE source = k.source "
-            f"AND external_id = k.external_id LIMIT 1) AS t",
-            [list(column) for column in zip(*keys, strict=True)],
-        )
-        return {(source, ext): (pk, person) for source, ext, pk, person in rows}
+        return _stored_touchpoints(_pg_rows(*_touchpoint_query(keys)))
     by_source: dict[str, list[str]] = defaultdict(list)
     for source, external_id in keys:
         by_source[source].append(external_id)
@@ -807,6 +918,20 @@ def _lookup_touchpoints(events: Sequence[Event]) -> dict[tuple[str, str], tuple[
         for external_id, pk, person_id in _select_in(sql, [source], ids):
             found[(source, external_id)] = (pk, person_id)
     return found
+
+
+def _touchpoint_query(keys: list[tuple[str, str]]) -> tuple[str, list[Any]]:
+    return (  # one index probe per key, as for identities
+        f"SELECT k.source, k.external_id, t.id, t.person_id "
+        f"FROM unnest(%s::text[], %s::text[]) AS k(source, external_id) "
+        f"CROSS JOIN LATERAL (SELECT id, person_id FROM {Touchpoint._meta.db_table} "
+        f"WHERE source = k.source AND external_id = k.external_id LIMIT 1) AS t",
+        [list(column) for column in zip(*keys, strict=True)],
+    )
+
+
+def _stored_touchpoints(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str], tuple[int, int]]:
+    return {(source, ext): (pk, person) for source, ext, pk, person in rows}
 
 
 _TOUCHPOINT_FIELDS = (
@@ -922,21 +1047,28 @@ def _order_amount(event: Event) -> Decimal:
 
 
 def _announce(
-    new_people: list[_Profile], events: Sequence[Event], new_tps: list[int], outcomes: list[Outcome]
+    new_people: list[_Profile],
+    events: Sequence[Event],
+    new_tps: list[int],
+    outcomes: list[Outcome],
+    wanted: set[str] | None,
 ) -> None:
-    """Queue webhooks for what this batch created; nothing at all when nobody subscribed."""
+    """Queue webhooks for what this batch created; nothing at all when nobody subscribed.
+
+    ``wanted``: the events active subscriptions want, when the caller has read them already.
+    """
     from devotion.webhooks.dispatch import emit
-    from devotion.webhooks.models import Subscription
 
     if not new_people and not new_tps:
         return
-    wanted = {
-        name
-        for events_of_subscription in Subscription.objects.filter(is_active=True).values_list(
-            "events", flat=True
-        )
-        for name in events_of_subscription
-    }
+    if wanted is None:
+        wanted = {
+            name
+            for events_of_subscription in Subscription.objects.filter(is_active=True).values_list(
+                "events", flat=True
+            )
+            for name in events_of_subscription
+        }
     if "person.created" in wanted:
         emit(
             "person.created",
