@@ -171,6 +171,19 @@ def test_concurrent_batches_sharing_a_new_identity_make_one_person():
     assert set(Person.objects.values_list("order_count", flat=True)) == {4}
 
 
+def test_a_batch_with_thousands_of_new_keys_is_stored_in_one_go():
+    # 6,000 events x 3 keys (e-mail, customer id, touchpoint): locking each key on its own
+    # overflowed PostgreSQL's shared lock table ("out of shared memory") in a file import.
+    batch = [
+        _order(n, f"c{n}@example.com", person={"email": f"c{n}@example.com", "external_id": n})
+        for n in range(6_000)
+    ]
+    outcomes = ingest(batch)
+    assert {o.status for o in outcomes} == {"created"}
+    assert Person.objects.count() == 6_000
+    assert Identity.objects.count() == 12_000
+
+
 def test_text_with_tabs_newlines_backslashes_and_unicode_is_stored_exactly():
     text = "Line one\tcol\nLine two \\N \\ back\\slash “quoted” émoji 🎉"
     ingest(

@@ -567,35 +567,37 @@ class _Profile:
         }
 
 
-def _lock_keys(events: Sequence[Event]) -> None:
-    """On PostgreSQL, take a transaction lock on every identity and touchpoint key of the batch.
-
-    Two writers sending the same new customer at once would otherwise both miss the identity
-    in their look-up, and the second would fail on the unique index and retry, again and again
-    under load (seen with two API workers posting 1,000-event batches). Holding a lock per key
-    until commit makes the second writer wait for the first and then find its rows. Keys are
-    locked in sorted order, so two batches cannot deadlock on each other. SQLite needs none of
-    this: its write lock already serialises batches.
-    """
-    statement = _lock_query(events)
-    if _pg() and statement is not None:
-        _pg_rows(*statement)
+# Advisory locks on PostgreSQL: every key hashes to one of LOCK_SLOTS locks in our own lock
+# class. Bounded, because each lock held takes a slot of the server's shared lock table (64 per
+# connection by default): a 10,000-record import batch locking every key failed with "out of
+# shared memory". Two batches that share a slot but no key just wait for each other.
+LOCK_CLASS = 0x44564E  # "DVN"
+LOCK_SLOTS = 256
 
 
 def _lock_query(events: Sequence[Event]) -> tuple[str, list[Any]] | None:
-    hashes = set()
+    """On PostgreSQL, the statement that locks every identity and touchpoint key of the batch.
+
+    Two writers sending the same new customer at once would otherwise both miss the identity
+    in their look-up, and the second would fail on the unique index and retry, again and again
+    under load (seen with two API workers posting 1,000-event batches). Holding the key's lock
+    until commit makes the second writer wait for the first and then find its rows. Locks are
+    taken in sorted order, so two batches cannot deadlock on each other. SQLite needs none of
+    this: its write lock already serialises batches.
+    """
+    slots = set()
     for event in events:
         parts = [f"{kind}\x1f{source}\x1f{value}" for kind, source, value in event.identities]
         if event.kind != "customer":
             parts.append(f"tp\x1f{event.source}\x1f{event.external_id}")
         for part in parts:
-            digest = hashlib.blake2b(part.encode(), digest_size=8).digest()
-            hashes.add(int.from_bytes(digest, "big", signed=True))
-    if not hashes:
+            digest = hashlib.blake2b(part.encode(), digest_size=4).digest()
+            slots.add(int.from_bytes(digest) % LOCK_SLOTS)
+    if not slots:
         return None
     return (
-        "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k",
-        [sorted(hashes)],
+        "SELECT count(pg_advisory_xact_lock(%s::int, k)) FROM unnest(%s::int[]) AS k",
+        [LOCK_CLASS, sorted(slots)],
     )
 
 
