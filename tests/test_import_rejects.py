@@ -148,6 +148,12 @@ def test_jsonl_lines_that_are_not_json_objects_are_rejected(tmp_path):
             "s-1,2025-05-01,a@b.co,11",
             "rating 11 must",
         ),
+        (
+            "surveys",
+            "external_id,occurred_at,email,rating",
+            "s-1,2025-05-01,a@b.co,4.5",
+            "rating '4.5' must be a whole number",
+        ),
         ("customers", "email,consent_email", "a@b.co,maybe", "consent.email 'maybe' is not true"),
     ],
 )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from devotion.touchpoints.importer import Importer
 from devotion.touchpoints.models import ImportRun, Touchpoint
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +162,48 @@ def test_a_failed_run_explains_itself(login, manager):
     )
     page = login(manager).get(f"/imports/{run.pk}/")
     assert "The import stopped: bad.csv is not UTF-8 text" in page.text
+
+
+def _run_with(status, **times):
+    run = ImportRun.objects.create(
+        kind="orders", source="generic", filename="big.csv", status=status
+    )
+    ImportRun.objects.filter(pk=run.pk).update(**times)  # started_at is set on create
+    return run
+
+
+def test_a_run_whose_worker_stopped_is_shown_as_stalled(login, manager):
+    ago = timezone.now() - timedelta(minutes=30)
+    run = _run_with(ImportRun.Status.RUNNING, started_at=ago, progress_at=ago, rows_total=20_000)
+    page = login(manager).get(f"/imports/{run.pk}/")
+    assert "Stalled" in page.text
+    assert "The 20,000 records before that are stored" in page.text
+    assert "hx-trigger" not in page.text  # nothing more will come: stop polling
+    assert "Stalled" in login(manager).get("/imports/").text
+
+
+def test_a_run_that_reports_progress_is_not_stalled(login, manager):
+    long_ago = timezone.now() - timedelta(hours=2)
+    run = _run_with(ImportRun.Status.RUNNING, started_at=long_ago, progress_at=timezone.now())
+    page = login(manager).get(f"/imports/{run.pk}/")
+    assert "Stalled" not in page.text
+    assert 'hx-trigger="every 1s"' in page.text
+
+
+def test_a_run_queued_for_minutes_says_no_worker_is_running(login, manager):
+    run = _run_with(ImportRun.Status.QUEUED, started_at=timezone.now() - timedelta(minutes=5))
+    page = login(manager).get(f"/imports/{run.pk}/")
+    assert "Waiting for a worker" in page.text
+    assert "devotion worker" in page.text
+    assert 'hx-trigger="every 1s"' in page.text  # it starts as soon as a worker does
+    fresh = _run_with(ImportRun.Status.QUEUED)
+    assert "Waiting for a worker" not in login(manager).get(f"/imports/{fresh.pk}/").text
+
+
+def test_an_import_records_its_progress_time(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(ORDERS)
+    before = timezone.now()
+    Importer("orders", "generic").run(path)
+    run = ImportRun.objects.get()
+    assert run.progress_at is not None and run.progress_at >= before

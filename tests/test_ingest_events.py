@@ -120,3 +120,18 @@ def test_a_customer_record_adds_facts_and_reports_duplicate_when_nothing_is_new(
         "pet_name": "Byron",
     }
     assert person.stage == "prospect"
+
+
+@pytest.mark.parametrize(("given", "stored"), [(4, 4), ("4", 4), ("4.0", 4), (" 9 ", 9)])
+def test_whole_number_ratings_are_stored_as_given(make_event, given, stored):
+    [outcome] = ingest([make_event(kind="review", rating=given)])
+    assert outcome.status == "created"
+    assert Touchpoint.objects.get().rating == stored
+
+
+@pytest.mark.parametrize("given", [4.5, "4.5", "nan"])
+def test_a_fractional_rating_is_rejected_not_truncated(make_event, given):
+    [outcome] = ingest([make_event(kind="review", rating=given)])
+    assert outcome.status == "rejected"
+    assert "must be a whole number" in outcome.reason
+    assert Touchpoint.objects.count() == 0

@@ -358,9 +358,12 @@ def validate_event(raw: Mapping[str, Any], *, now: datetime | None = None) -> Ev
     rating: int | None = None
     if rating_raw not in (None, ""):
         try:
-            rating = int(float(str(rating_raw).strip()))
+            number = float(str(rating_raw).strip())
         except ValueError:
             raise Reject(f"rating {rating_raw!r} is not a number") from None
+        if not number.is_integer():  # "4.0" from a spreadsheet is fine; 4.5 stars is not 4
+            raise Reject(f"rating {rating_raw!r} must be a whole number (0-10)")
+        rating = int(number)
         if not 0 <= rating <= 10:
             raise Reject(f"rating {rating} must be between 0 and 10")
     extra = raw.get("extra") or {}

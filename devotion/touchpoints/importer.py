@@ -168,10 +168,13 @@ class Importer:
         run.status = ImportRun.Status.RUNNING
         run.rejects_path = ""
         run.bytes_total = self._bytes_total
+        run.progress_at = timezone.now()
         try:
             fmt = detect_format(path, self.fmt)
             run.format = fmt
-            run.save(update_fields=["status", "rejects_path", "bytes_total", "format"])
+            run.save(
+                update_fields=["status", "rejects_path", "bytes_total", "format", "progress_at"]
+            )
             # A report left by an earlier run of the same file would be misleading now.
             rejects.unlink(missing_ok=True)
             reader = Reader(self.mapper, self.source, fmt, self.batch_size)
@@ -217,6 +220,7 @@ class Importer:
         run.rows_rejected = result.rejected
         run.rejects_preview = result.preview
         run.bytes_read = self._bytes_read
+        run.progress_at = timezone.now()
         if self._rejects_file is not None:
             self._rejects_file.flush()
             run.rejects_path = str(self._rejects_path)
@@ -229,6 +233,7 @@ class Importer:
                 "rejects_preview",
                 "bytes_read",
                 "rejects_path",
+                "progress_at",
             ]
         )
         if self.progress is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from devotion.people.models import Person
 
@@ -181,7 +184,15 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
+    # When the importer last saved progress (after every batch, every few seconds): a run that
+    # stops reporting has lost its worker.
+    progress_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    # A running import reports progress every few seconds; a queued one starts within seconds
+    # when a worker runs. Past these, the page says what is probably wrong.
+    STALLED_AFTER = timedelta(minutes=10)
+    WAITING_AFTER = timedelta(minutes=2)
 
     class Meta:
         ordering = ["-started_at"]
@@ -192,6 +203,25 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but no progress for a long time: its worker stopped (a restart, a crash)."""
+        last = self.progress_at or self.started_at
+        return (
+            self.status == self.Status.RUNNING
+            and last is not None
+            and timezone.now() - last > self.STALLED_AFTER
+        )
+
+    @property
+    def is_waiting_for_worker(self) -> bool:
+        """Queued for longer than a running worker would leave it: no worker is running."""
+        return (
+            self.status == self.Status.QUEUED
+            and self.started_at is not None
+            and timezone.now() - self.started_at > self.WAITING_AFTER
+        )
 
     @property
     def percent(self) -> int:
