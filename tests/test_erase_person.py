@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from devotion.people.merging import merge_people
 from devotion.people.models import Identity, Person, PersonalFact, ScoreSnapshot
-from devotion.touchpoints.models import OrderLine, ReplyPromise, TextAnalysis, Touchpoint
+from devotion.touchpoints.models import (
+    ImportRun,
+    OrderLine,
+    ReplyPromise,
+    TextAnalysis,
+    Touchpoint,
+)
 from devotion.trust.models import AuditEvent
 from devotion.trust.privacy import erase_person, erase_preview
 from devotion.webhooks.models import Delivery, Subscription
@@ -218,3 +224,29 @@ def test_the_cli_keeps_the_person_when_the_answer_is_wrong(ada, monkeypatch):
 def test_the_cli_says_when_there_is_no_such_person(db):
     with pytest.raises(CommandError, match="no person with id 999"):
         call_command("person", "erase", "999", "--yes")
+
+
+def test_erasing_scrubs_their_rows_from_import_reject_reports(
+    ada, bob, tmp_path, django_capture_on_commit_callbacks
+):
+    from devotion.touchpoints.importer import Importer
+
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "external_id,occurred_at,email,phone,amount\n"
+        f"r-1,yesterday,{EMAIL.upper()},,10.00\n"  # Ada, written in capitals
+        "r-2,yesterday,,+44 20 7946 0000,10.00\n"  # Ada's phone, written another way
+        "r-3,yesterday,bob@example.com,,10.00\n"  # Bob
+    )
+    result = Importer("orders", "generic").run(path)
+    assert result.rejected == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_person(ada)
+
+    report = result.rejects_path.read_text()
+    assert EMAIL not in report.lower()
+    assert "7946" not in report
+    assert "bob@example.com" in report
+    run = ImportRun.objects.get()
+    assert [entry["line"] for entry in run.rejects_preview] == [4]

@@ -9,8 +9,10 @@ webhook deliveries), is about the person.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -18,6 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from devotion.lib.normalize import normalize_phone
 from devotion.people.models import Identity, Merge, Person, PersonalFact, ScoreSnapshot
 from devotion.touchpoints.models import OrderLine, ReplyPromise, TextAnalysis, Touchpoint
 from devotion.trust.models import AuditEvent
@@ -197,6 +200,7 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
     """
     ids = cluster_ids(person)
     counts: Counter[str] = Counter()
+    values = _identity_values(ids)
     # 1. Rows that name the person by a plain id column (no foreign key to cascade from).
     for model, field in _person_id_columns():
         for chunk in _chunks(ids):
@@ -212,6 +216,9 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
         AuditEvent.objects.filter(
             object_type="person", object_id__in=[str(i) for i in chunk]
         ).exclude(detail={}).update(detail={"scrubbed": "person.erased"})
+    # 4. Import reject reports may hold rows with their e-mail or phone: scrub them once the
+    #    deletion has committed (files are not part of the transaction).
+    transaction.on_commit(lambda: scrub_import_rejects(values))
     result = {label: n for label, n in sorted(counts.items()) if n}
     AuditEvent.record(
         "person.erased",
@@ -223,3 +230,73 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
         deleted=result,
     )
     return result
+
+
+def _identity_values(ids: list[int]) -> set[str]:
+    """Every e-mail, phone and source id of these people, as stored and as first written."""
+    values: set[str] = set()
+    for chunk in _chunks(ids):
+        for value, raw in Identity.objects.filter(person_id__in=chunk).values_list(
+            "value", "raw_value"
+        ):
+            values.update(v.strip().lower() for v in (value, raw) if v and v.strip())
+    return values
+
+
+def _names_someone(cells: list[str], values: set[str]) -> bool:
+    for cell in cells:
+        text = cell.strip().lower()
+        if not text:
+            continue
+        if text in values:
+            return True
+        # Phones are written many ways: compare the normalised form too.
+        if any(c.isdigit() for c in text) and normalize_phone(text) in values:
+            return True
+    return False
+
+
+def scrub_import_rejects(values: set[str]) -> int:
+    """Remove rejected rows that name any of ``values`` from every import's rejects report and
+    preview; returns how many rows went. Rejected rows were never stored as a person, so only
+    their e-mail, phone or id can tie them to the erased one."""
+    from devotion.touchpoints.models import ImportRun
+
+    if not values:
+        return 0
+    removed = 0
+    for run in ImportRun.objects.exclude(rejects_path="").only("pk", "rejects_path"):
+        path = Path(run.rejects_path)
+        if not path.is_file():
+            continue
+        kept_lines: set[int] = set()
+        dropped_lines: set[int] = set()
+        temporary = path.with_name(path.name + ".scrub")
+        with (
+            path.open(encoding="utf-8", newline="") as source,
+            temporary.open("w", encoding="utf-8", newline="") as target,
+        ):
+            reader, writer = csv.reader(source), csv.writer(target)
+            for number, row in enumerate(reader):
+                if number and _names_someone(row[2:], values):
+                    dropped_lines.add(int(row[0]) if row[0].isdigit() else -1)
+                    continue
+                if number and row[0].isdigit():
+                    kept_lines.add(int(row[0]))
+                writer.writerow(row)
+        if not dropped_lines:
+            temporary.unlink()
+            continue
+        temporary.replace(path)
+        removed += len(dropped_lines)
+        # The preview shows line and reason only; drop the entries of rows that went (a
+        # reason can quote the value) unless another, kept row shares the line number.
+        gone = dropped_lines - kept_lines
+        ImportRun.objects.filter(pk=run.pk).update(
+            rejects_preview=[
+                entry
+                for entry in ImportRun.objects.get(pk=run.pk).rejects_preview
+                if entry.get("line") not in gone
+            ]
+        )
+    return removed
