@@ -419,7 +419,13 @@ def _owners(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], int]:
 
 def _group_events(events: Sequence[Event]) -> list[list[int]]:
     """Indexes of events that share an identity, directly or through others: one per person."""
-    parent = list(range(len(events)))
+    return group_by_keys([event.identities for event in events])
+
+
+def group_by_keys(keys_of: Sequence[Sequence[tuple[str, str, str]]]) -> list[list[int]]:
+    """Indexes of items whose identity keys overlap, directly or through others, grouped (a
+    union-find); groups come in order of their first item."""
+    parent = list(range(len(keys_of)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -428,15 +434,15 @@ def _group_events(events: Sequence[Event]) -> list[list[int]]:
         return i
 
     first_with: dict[tuple[str, str, str], int] = {}
-    for index, event in enumerate(events):
-        for key in event.identities:
+    for index, keys in enumerate(keys_of):
+        for key in keys:
             other = first_with.setdefault(key, index)
             if other != index:
                 a, b = find(other), find(index)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
     groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(events)):
+    for index in range(len(keys_of)):
         groups[find(index)].append(index)
     return list(groups.values())
 
@@ -903,7 +909,13 @@ def _insert_identities(
 
 
 def _lookup_touchpoints(events: Sequence[Event]) -> dict[tuple[str, str], tuple[int, int]]:
-    keys = [(e.source, e.external_id) for e in events if e.is_touchpoint]
+    return _lookup_touchpoint_keys([(e.source, e.external_id) for e in events if e.is_touchpoint])
+
+
+def _lookup_touchpoint_keys(
+    keys: list[tuple[str, str]],
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """Stored touchpoints among ``(source, external_id)`` keys: key -> (id, person id)."""
     found = {}
     table = Touchpoint._meta.db_table
     if _pg():

@@ -140,13 +140,7 @@ class Reader:
             batch = Batch()
             items = batch.items
             for record in self._grouped(records):
-                if record.error:
-                    items.append(Rejected(record.lines, record.raws, record.error))
-                else:
-                    try:
-                        items.append(validate_event(mapper.map(record.rows), now=now))
-                    except Reject as exc:
-                        items.append(Rejected(record.lines, record.raws, str(exc)))
+                items.append(self._item(mapper, record, now))
                 if len(items) >= size:
                     batch.bytes_read = self.bytes_read
                     yield batch
@@ -155,6 +149,20 @@ class Reader:
             batch.bytes_read = self.bytes_read
             if items:
                 yield batch
+
+    def items(self, records: Iterator[Record], now: datetime) -> list[Event | Rejected]:
+        """Records read elsewhere (the columnar reader's doubtful chunks), grouped, mapped and
+        validated as :meth:`batches` does."""
+        return [self._item(self.mapper, record, now) for record in self._grouped(records)]
+
+    @staticmethod
+    def _item(mapper: Mapper, record: Record, now: datetime) -> Event | Rejected:
+        if record.error:
+            return Rejected(record.lines, record.raws, record.error)
+        try:
+            return validate_event(mapper.map(record.rows), now=now)
+        except Reject as exc:
+            return Rejected(record.lines, record.raws, str(exc))
 
     def check_header(self, path: Path) -> None:
         """Raise :class:`ImportFailed` when the CSV header cannot be imported."""

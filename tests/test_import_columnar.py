@@ -1,0 +1,166 @@
+"""The columnar fast lane for large generic order files stores exactly what the general path
+stores: the same people, identities, orders, lines, counts and rejects, whatever the file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from devotion.people.models import Identity, Merge, Person
+from devotion.touchpoints import columnar
+from devotion.touchpoints.importer import Importer
+from devotion.touchpoints.models import OrderLine, Touchpoint
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "external_id,occurred_at,email,phone,customer_id,name,first_name,last_name,country,"
+    "channel,amount,currency,product_id,product_name,quantity,unit_price,discount"
+)
+CLEAN = [
+    "o-1,2025-01-02T10:00:00Z,Ada@Example.com,+44 20 7946 0000,,Ada Lovelace,,,gb,Web,,GBP,"
+    "SKU-1,Mug,2,12.50,1",
+    "o-1,,,,,,,,,,,,SKU-2,Teapot,1,30,",  # second line of o-1: only its line counts
+    "o-2,2025-01-03 09:30:00,,+44 (0)20 7946 0000,,,Ada,L.,,web,45.10,GBP,SKU-3,,1,45.10,",
+    "o-3,2025-01-04,grace@example.com,,C-7,,Grace,Hopper,US,shop,99,USD,,Gift card,1,,",
+    "o-4,2025-01-05T08:00:00.250+02:00,lin@example.com,,,Lin,,,,,-5.00,EUR,,,,,",
+    "o-5,2025-02-01T10:00:00Z,,,C-7,,,,,,10.00,USD,SKU-1,Mug,3,3.50,0.50",
+    "o-6,2025-02-02T10:00:00Z,bob@example.com,,,Bob,,,,,,USD,SKU-9,Spoon,1,2.00,",
+    "o-7,2025-03-01T11:00:00Z,ADA@example.com,,,Ada Again,,,,,15.00,GBP,SKU-1,Mug,1,15,",
+    "o-8,2025-03-02T11:00:00Z,zoe@example.com,,C-99,Zoë Ångström,,,,,8.00,EUR,SKU-4,Café,1,8,",
+    "o-9,2025-03-03T11:00:00Z,max@example.com,,,Max,,,,,1,USD,SKU-5,Pen,1,1,",
+]
+DOUBTFUL = [
+    "o-10,2025-03-04T11:00:00Z,not-an-email,,,Nope,,,,,5,USD,SKU-1,Mug,1,5,",  # rejected
+    "o-11,tomorrow,kim@example.com,,,Kim,,,,,5,USD,SKU-1,Mug,1,5,",  # rejected
+    'o-12,2025-03-05T11:00:00Z,lee@example.com,,,Lee,,,,,"1,234.50",USD,SKU-1,Mug,1,5,',
+    "o-13,2025-03-06T11:00:00Z,pat@example.com,,,Pat,,,,,5,USD,SKU-1,Mug,2.0,5,",  # rejected
+    "o-14,2099-01-01T00:00:00Z,sam@example.com,,,Sam,,,,,5,USD,SKU-1,Mug,1,5,",  # future
+    "o-15,2025-03-07T11:00:00Z,al@example.com,call me,,Al,,,,,5,USD,SKU-1,Mug,1,5,",
+]
+
+
+@pytest.fixture(autouse=True)
+def _small_lane(monkeypatch):
+    """Let test-sized files take the lane, in chunks of four orders."""
+    monkeypatch.setattr(columnar, "MIN_BYTES", 0)
+    monkeypatch.setattr(columnar, "CHUNK_ORDERS", 4)
+
+
+@pytest.fixture
+def lane_use(monkeypatch):
+    """How many chunks the fast lane stored."""
+    used = {"chunks": 0}
+    store_chunk = columnar.store_chunk
+
+    def counting(*args, **kwargs):
+        stored = store_chunk(*args, **kwargs)
+        used["chunks"] += 1
+        return stored
+
+    monkeypatch.setattr(columnar, "store_chunk", counting)
+    return used
+
+
+def _state() -> dict[str, list[tuple]]:
+    """Everything stored, by natural keys (ids differ between the two paths)."""
+
+    def rows(queryset, *fields):
+        return sorted(tuple(str(v) for v in row) for row in queryset.values_list(*fields))
+
+    return {
+        "people": rows(
+            Person.objects,
+            "display_name", "name_key", "name_key_rev", "primary_email", "primary_phone",
+            "country", "first_seen_at", "last_activity_at", "order_count", "total_spent",
+            "stage", "consent_email", "consent_sms", "consent_profiling",
+        ),
+        "identities": rows(
+            Identity.objects, "kind", "source", "value", "raw_value", "person__primary_email"
+        ),
+        "touchpoints": rows(
+            Touchpoint.objects,
+            "source", "external_id", "kind", "channel", "direction", "occurred_at", "amount",
+            "currency", "rating", "extra", "person__primary_email", "person__display_name",
+        ),
+        "lines": rows(
+            OrderLine.objects,
+            "touchpoint__external_id", "product_id", "product_name", "quantity", "unit_price",
+            "discount",
+        ),
+        "merges": sorted(re.sub(r"#\d+", "#", reason) for reason in Merge.objects.values_list(
+            "reason", flat=True
+        )),
+    }  # fmt: skip
+
+
+def _wipe() -> None:
+    Merge.objects.all().delete()
+    Person.objects.all().delete()
+
+
+def _both_ways(tmp_path, *files: list[str]) -> tuple[dict, dict, list, list]:
+    """Import ``files`` in turn through the lane, then from scratch the general way."""
+    results = {}
+    for lane in (True, False):
+        _wipe()
+        outcomes = []
+        for number, rows in enumerate(files):
+            path = tmp_path / f"{'lane' if lane else 'general'}-{number}.csv"
+            path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+            result = Importer("orders", "generic", columnar=lane).run(path)
+            rejects = result.rejects_path.read_text().splitlines() if result.rejects_path else []
+            outcomes.append((result.accepted, result.duplicate, result.rejected, rejects))
+        results[lane] = (_state(), outcomes)
+    return results[True][0], results[False][0], results[True][1], results[False][1]
+
+
+def test_a_clean_file_goes_the_fast_way_and_stores_the_same(tmp_path, lane_use):
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN)
+    assert lane_use["chunks"] == 3
+    assert lane == general
+    assert lane_counts == general_counts == [(9, 0, 0, [])]
+    ada = Person.objects.get(primary_email="ada@example.com")
+    assert (ada.order_count, str(ada.total_spent), ada.stage) == (3, "114.10", "active")
+
+
+def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lane_use):
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + DOUBTFUL)
+    assert lane_use["chunks"] == 2  # the chunks with doubtful rows went the general way
+    assert lane == general
+    assert lane_counts == general_counts
+    accepted, _, rejected, rejects = lane_counts[0]
+    assert (accepted, rejected) == (10, 5)
+    assert [line.split(",")[0] for line in rejects[1:]] == ["12", "13", "15", "16", "17"]
+
+
+def test_importing_the_same_file_again_adds_nothing_either_way(tmp_path):
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN, CLEAN)
+    assert lane == general
+    assert lane_counts[1][:3] == general_counts[1][:3] == (0, 9, 0)
+
+
+def test_a_customer_who_links_two_people_merges_them_as_the_general_path_does(tmp_path):
+    first = [
+        "a-1,2025-01-02T10:00:00Z,one@example.com,,,One,,,,,5,USD,SKU-1,Mug,1,5,",
+        "a-2,2025-01-03T10:00:00Z,,+1 415 555 0100,,Two,,,,,5,USD,SKU-1,Mug,1,5,",
+    ]
+    linking = ["a-3,2025-01-04T10:00:00Z,one@example.com,(415) 555-0100,,,,,,,5,USD,,,,,"]
+    lane, general, _, _ = _both_ways(tmp_path, first, linking)
+    assert lane == general
+    assert len(lane["merges"]) == 1
+    assert Person.objects.live().get().order_count == 3
+
+
+def test_a_file_with_other_columns_or_blank_lines_uses_the_general_path(tmp_path, lane_use):
+    extra_column = tmp_path / "facts.csv"
+    extra_column.write_text(HEADER + ",fact_pet\n" + CLEAN[0] + ",Biscuit\n", encoding="utf-8")
+    assert not columnar.eligible("orders", "generic", "csv", extra_column)
+    blank_line = tmp_path / "blank.csv"
+    blank_line.write_text("\n".join([HEADER, CLEAN[0], "", CLEAN[2]]) + "\n", encoding="utf-8")
+    result = Importer("orders", "generic").run(blank_line)
+    assert (result.accepted, result.rejected) == (2, 0)
+    assert lane_use["chunks"] == 0
+    assert not columnar.eligible("customers", "generic", "csv", blank_line)
+    assert not columnar.eligible("orders", "shopify", "csv", blank_line)
