@@ -53,12 +53,14 @@ class Touchpoint(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     rating = models.SmallIntegerField(null=True, blank=True)
+    # Indexed only where set (tp_staff below): most touchpoints name no staff member.
     staff = models.ForeignKey(
         "team.StaffMember",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="touchpoints",
+        db_index=False,
     )
     extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -67,11 +69,16 @@ class Touchpoint(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="touchpoint_source_id")
         ]
+        # Every index costs each of the millions of imported rows (~3 µs on SQLite, see
+        # docs/benchmarks.md): only what a query uses. A feature that lists touchpoints by
+        # kind across people, or order lines by product, adds its index with it.
         indexes = [
             models.Index(fields=["person", "-occurred_at"], name="tp_person_time"),
-            models.Index(fields=["kind", "-occurred_at"], name="tp_kind_time"),
             # Only messages in a conversation have a thread; orders and the rest stay out.
             models.Index(fields=["thread"], name="tp_thread", condition=~models.Q(thread="")),
+            models.Index(
+                fields=["staff"], name="tp_staff", condition=models.Q(staff__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,9 +94,6 @@ class OrderLine(models.Model):
     quantity = models.IntegerField(default=1)
     unit_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["product_id"], name="orderline_product")]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_id}"
