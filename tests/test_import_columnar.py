@@ -52,14 +52,14 @@ def _small_lane(monkeypatch):
 def lane_use(monkeypatch):
     """How many chunks the fast lane stored."""
     used = {"chunks": 0}
-    store_chunk = columnar.store_chunk
+    store_prepared = columnar.store_prepared
 
     def counting(*args, **kwargs):
-        stored = store_chunk(*args, **kwargs)
+        stored = store_prepared(*args, **kwargs)
         used["chunks"] += 1
         return stored
 
-    monkeypatch.setattr(columnar, "store_chunk", counting)
+    monkeypatch.setattr(columnar, "store_prepared", counting)
     return used
 
 

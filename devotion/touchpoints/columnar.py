@@ -36,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from devotion.lib.normalize import normalize_phone
 from devotion.people.models import Identity, stage_for_order_count
@@ -110,7 +110,7 @@ class ColumnarFile:
         self.now = now or datetime.now(UTC)
         self._tmp = tempfile.TemporaryDirectory(prefix="devotion-import-")
         self.db = duckdb.connect(config={"memory_limit": "512MB"})
-        self.db.execute("SET TimeZone = 'UTC'")
+        self.db.execute("SET GLOBAL TimeZone = 'UTC'")  # for the cursors of other threads too
         self.db.execute("SET temp_directory = ?", [self._tmp.name])
         header = _header(path)
         self.header = header
@@ -255,17 +255,23 @@ class ColumnarFile:
         """The chunk's rows as the general path reads them: line, cells, row dict."""
         width = len(self.names)
         cells = ", ".join(f"coalesce(c{i}, '')" for i in range(width))
-        rows = self.db.execute(
-            f"SELECT rowid, {cells} FROM raw WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
-            [chunk.first_row, chunk.last_row],
-        ).fetchall()
+        with self.db.cursor() as cursor:
+            rows = cursor.execute(
+                f"SELECT rowid, {cells} FROM raw WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
+                [chunk.first_row, chunk.last_row],
+            ).fetchall()
         keys = self.names
         for n, *values in rows:
             yield Record([n + 2], [dict(zip(keys, values, strict=True))], [list(values)])
 
     def order_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
         """One tuple per order: the fields of its first row, and its lines' total."""
-        return self.db.execute(
+        with self.db.cursor() as cursor:  # a cursor of its own: this may run in a thread
+            return self._order_rows(cursor, chunk)
+
+    @staticmethod
+    def _order_rows(cursor: Any, chunk: Chunk) -> list[tuple[Any, ...]]:
+        return cursor.execute(
             """
             SELECT r.o, r.external_id,
                    strftime(r.occurred, '%Y-%m-%d %H:%M:%S')
@@ -294,7 +300,12 @@ class ColumnarFile:
 
     def line_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
         """One tuple per order line: (order, product id, name, quantity, unit price, discount)."""
-        return self.db.execute(
+        with self.db.cursor() as cursor:
+            return self._line_rows(cursor, chunk)
+
+    @staticmethod
+    def _line_rows(cursor: Any, chunk: Chunk) -> list[tuple[Any, ...]]:
+        return cursor.execute(
             """
             SELECT o, CASE WHEN product_id <> '' THEN product_id ELSE product_name END,
                    product_name, qty,
@@ -317,23 +328,34 @@ class NotFast(Exception):
     """This chunk needs the general path (a stored order, a repeat, a merge)."""
 
 
-def store_chunk(source: ColumnarFile, chunk: Chunk, now: datetime) -> int:
-    """Store one clean chunk in one transaction; returns the orders stored.
+@dataclass(slots=True)
+class Prepared:
+    """One clean chunk read back from DuckDB and worked out as far as it can be without the
+    database (so a helper thread can do it while the previous chunk is being written)."""
 
-    Raises :class:`NotFast` (having stored nothing) when the chunk needs the general path.
-    """
+    orders: list[tuple[Any, ...]]
+    lines: list[tuple[Any, ...]]
+    keys_of: list[list[tuple[str, str, str]]]
+    raw_of_key: dict[tuple[str, str, str], str]
+    groups: list[list[int]]
+    when_of: list[datetime]
+    amounts: list[Decimal | None]
+
+
+def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
+    """Read a clean chunk's orders and lines and work out each order's identities, time,
+    amount and which orders are one customer. Raises :class:`NotFast` for a chunk the general
+    path must take (a phone that is not one, an order id twice). Touches no Django database,
+    so it may run in another thread."""
     orders = source.order_rows(chunk)
-    with transaction.atomic():
-        return _store(orders, source.line_rows(chunk), now)
-
-
-def _store(orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], now: datetime) -> int:
-    phones = {row[5] for row in orders if row[5]}
-    phone_keys = {raw: normalize_phone(raw) for raw in phones}
+    ids = [row[1] for row in orders]
+    if len(set(ids)) != len(ids):
+        raise NotFast  # repeats: the general path counts them as duplicates
+    phone_keys = {raw: normalize_phone(raw) for raw in {row[5] for row in orders if row[5]}}
     if None in phone_keys.values():
         raise NotFast  # a phone that is not one: the general path rejects the row
 
-    # 1. Each order's identities, in validate_event's order: e-mail, phone, source id.
+    # Each order's identities, in validate_event's order: e-mail, phone, source id.
     keys_of: list[list[tuple[str, str, str]]] = []
     raw_of_key: dict[tuple[str, str, str], str] = {}
     for row in orders:
@@ -351,15 +373,46 @@ def _store(orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], now: dat
             keys.append(key)
             raw_of_key.setdefault(key, row[6])
         keys_of.append(keys)
+    lines = [
+        (o, pid, name, qty, Decimal(price) if price is not None else None, Decimal(cut))
+        for o, pid, name, qty, price, cut in source.line_rows(chunk)
+    ]
+    return Prepared(
+        orders=orders,
+        lines=lines,
+        keys_of=keys_of,
+        raw_of_key=raw_of_key,
+        groups=store.group_by_keys(keys_of),
+        when_of=[_when(row[2]) for row in orders],
+        # The order's amount, else its lines' total when it has lines (as validate_event).
+        amounts=[
+            Decimal(row[10]) if row[10] is not None else (row[12] if row[13] else None)
+            for row in orders
+        ],
+    )
 
-    # 2. Orders stored already or repeated: the general path says "duplicate" for those.
-    ids = [row[1] for row in orders]
-    if len(set(ids)) != len(ids) or _stored_orders(ids):
-        raise NotFast
 
-    # 3. Who owns the identities; orders sharing any identity are one person.
+def store_prepared(chunk: Prepared, now: datetime) -> int:
+    """Store one prepared chunk in one transaction; returns the orders stored.
+
+    Raises :class:`NotFast` (having stored nothing) when the chunk needs the general path.
+    """
+    try:
+        with transaction.atomic():
+            return _store(chunk, now)
+    except IntegrityError:
+        # An order of the chunk is stored already (a re-import), or a concurrent writer
+        # stored one of its customers first. Nothing was kept; the general path sorts it out.
+        raise NotFast from None
+
+
+def _store(chunk: Prepared, now: datetime) -> int:
+    orders, keys_of, raw_of_key = chunk.orders, chunk.keys_of, chunk.raw_of_key
+    when_of, amounts = chunk.when_of, chunk.amounts
+
+    # 1. Who owns the identities; orders sharing any identity are one person.
     owner = store._lookup_identities(sorted(raw_of_key))
-    groups = store.group_by_keys(keys_of)
+    groups = chunk.groups
     person_of: list[int] = [0] * len(orders)
     new_groups = []
     for members in groups:
@@ -378,12 +431,10 @@ def _store(orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], now: dat
             person_of[i] = pk
     created = set(new_people)
 
-    # 4. Profiles: the first name, e-mail, phone and country seen fill empty fields; every
+    # 2. Profiles: the first name, e-mail, phone and country seen fill empty fields; every
     #    order counts. Orders are in file order, as the general path fills them.
     profiles = {pk: store._Profile(pk) for pk in new_people}
     profiles.update(store._load_people(set(person_of) - created))
-    when_of = [_when(row[2]) for row in orders]
-    amounts: list[Decimal] = []
     for i, row in enumerate(orders):
         profile = profiles[person_of[i]]
         name, country = row[7], row[8]
@@ -402,15 +453,14 @@ def _store(orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], now: dat
             profile.last_activity_at = when
         if profile.first_seen_at is None or when < profile.first_seen_at:
             profile.first_seen_at = when
-        amount = Decimal(row[10]) if row[10] is not None else (row[12] if row[13] else None)
-        amounts.append(amount)
         profile.order_count += 1
-        profile.total_spent += amount or store.ZERO
+        profile.total_spent += amounts[i] or store.ZERO
         profile.counted = True
     for profile in profiles.values():
         profile.stage = stage_for_order_count(profile.order_count, profile.stage)
 
-    # 5. Write: people, identities, touchpoints, lines, then the people who were there.
+    # 3. Write: people, identities, touchpoints (an order stored already fails the unique
+    #    key here, see store_prepared), lines, then the people who were there.
     store._insert_people([profiles[pk] for pk in new_people], now)
     identity_table = store._Table.of(Identity, "person_id", "kind", "source", "value", "raw_value")
     rest = identity_table.defaults(now)
@@ -421,6 +471,9 @@ def _store(orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], now: dat
                 new_keys[key] = (person_of[i], *key, raw_of_key[key][:320], *rest)
     identity_table.insert([new_keys[key] for key in sorted(new_keys)])
 
+    # The text DuckDB wrote is what the SQLite backend stores; PostgreSQL reads it as UTC.
+    suffix = "+00:00" if store._pg() else ""
+    times = [row[2] + suffix for row in orders]
     tp_table = store._Table.of(Touchpoint, *store._TOUCHPOINT_FIELDS)
     tp_rest = tp_table.defaults(now)
     order_tp = {}
@@ -434,7 +487,7 @@ def _store(orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], now: dat
                 "order",
                 row[9],
                 "",
-                store._db_datetime(when_of[i]),
+                times[i],
                 SOURCE,
                 row[1],
                 "",
@@ -451,20 +504,7 @@ def _store(orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], now: dat
     tp_table.insert(rows)
     line_table = store._Table.of(OrderLine, *store._LINE_FIELDS)
     line_rest = line_table.defaults(now)
-    line_table.insert(
-        [
-            (
-                order_tp[o],
-                pid,
-                pname,
-                qty,
-                Decimal(price) if price is not None else None,
-                Decimal(cut),
-                *line_rest,
-            )
-            for o, pid, pname, qty, price, cut in lines
-        ]
-    )
+    line_table.insert([(order_tp[o], *line, *line_rest) for o, *line in chunk.lines])
     touched = [p for p in profiles.values() if p.pk not in created]
     store._update_people([p for p in touched if p.changed], now, counts_only=False)
     store._update_people([p for p in touched if not p.changed], now, counts_only=True)
@@ -475,8 +515,13 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _stored_orders(ids: list[str]) -> bool:
-    return bool(store._lookup_touchpoint_keys([(SOURCE, external_id) for external_id in ids]))
-
-
-__all__ = ["COLUMNS", "Chunk", "ColumnarFile", "NotFast", "eligible", "store_chunk"]
+__all__ = [
+    "COLUMNS",
+    "Chunk",
+    "ColumnarFile",
+    "NotFast",
+    "Prepared",
+    "eligible",
+    "prepare",
+    "store_prepared",
+]

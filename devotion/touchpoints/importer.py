@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -204,20 +205,28 @@ class Importer:
                 return False
             self._header = source.header
             now = source.now
-            for chunk in source.chunks():
-                bytes_read = self._bytes_total * (chunk.last_row + 1) // source.rows
-                if chunk.clean:
-                    try:
-                        stored = columnar.store_chunk(source, chunk, now)
-                    except columnar.NotFast:
-                        pass
-                    else:
-                        self._result.accepted += stored
-                        self._bytes_read = bytes_read
-                        self._save_progress()
-                        continue
-                items = reader.items(source.raw_records(chunk), now)
-                self._flush(Batch(items, bytes_read))
+            chunks = list(source.chunks())
+            # A helper thread reads and prepares chunk N+1 (DuckDB and plain Python, no
+            # Django database) while this thread writes chunk N.
+            with ThreadPoolExecutor(1, thread_name_prefix="import-prepare") as helper:
+                upcoming = [helper.submit(_prepared, source, chunk) for chunk in chunks[:1]]
+                for number, chunk in enumerate(chunks):
+                    prepared = upcoming.pop().result()
+                    if number + 1 < len(chunks):
+                        upcoming.append(helper.submit(_prepared, source, chunks[number + 1]))
+                    bytes_read = self._bytes_total * (chunk.last_row + 1) // source.rows
+                    if prepared is not None:
+                        try:
+                            stored = columnar.store_prepared(prepared, now)
+                        except columnar.NotFast:
+                            pass
+                        else:
+                            self._result.accepted += stored
+                            self._bytes_read = bytes_read
+                            self._save_progress()
+                            continue
+                    items = reader.items(source.raw_records(chunk), now)
+                    self._flush(Batch(items, bytes_read))
         finally:
             source.close()
         return True
@@ -297,6 +306,16 @@ class Importer:
             self._rejects_writer.writerow(["line", "reason", *(self._header or ["record"])])
         for line, raw in zip(lines, raws, strict=True):
             self._rejects_writer.writerow([line, reason, *raw])
+
+
+def _prepared(source: columnar.ColumnarFile, chunk: columnar.Chunk) -> columnar.Prepared | None:
+    """A clean chunk prepared for the fast lane, or None when it must go the general way."""
+    if not chunk.clean:
+        return None
+    try:
+        return columnar.prepare(source, chunk)
+    except columnar.NotFast:
+        return None
 
 
 def _local(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:
