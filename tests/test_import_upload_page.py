@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from devotion.touchpoints.importer import Importer
 from devotion.touchpoints.models import ImportRun, Touchpoint
+from devotion.touchpoints.tasks import forget_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -56,11 +58,20 @@ def test_a_manager_uploads_a_file_and_sees_its_report(login, manager):
     assert body.splitlines()[1].startswith("3,")
 
 
-def test_the_upload_is_kept_under_media_imports(login, manager, settings):
+def test_the_upload_is_deleted_once_imported_and_its_rejects_report_stays(login, manager, settings):
     _upload(login(manager))
     run = ImportRun.objects.get()
     assert run.path.startswith(str(settings.MEDIA_ROOT / "imports"))
+    assert not Path(run.path).exists()  # every customer's rows, as uploaded: not kept
     assert run.rejects_path.endswith("-orders.rejected.csv")
+    assert Path(run.rejects_path).is_file()
+
+
+def test_a_file_the_command_line_imported_is_never_deleted(tmp_path):
+    own = tmp_path / "orders.csv"
+    own.write_text(ORDERS)
+    forget_upload(own)
+    assert own.exists()
 
 
 def test_a_file_missing_required_columns_is_refused_on_the_form(login, manager):
