@@ -164,3 +164,17 @@ def test_a_file_with_other_columns_or_blank_lines_uses_the_general_path(tmp_path
     assert lane_use["chunks"] == 0
     assert not columnar.eligible("customers", "generic", "csv", blank_line)
     assert not columnar.eligible("orders", "shopify", "csv", blank_line)
+
+
+def test_files_go_the_general_way_when_a_subscriber_wants_new_touchpoints(tmp_path):
+    from devotion.webhooks.models import Subscription
+
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join([HEADER, *CLEAN]) + "\n", encoding="utf-8")
+    hook = Subscription.objects.create(
+        url="https://hooks.example.com/in", events=["people.merged"], is_active=True
+    )
+    assert columnar.eligible("orders", "generic", "csv", path)
+    hook.events = ["people.merged", "touchpoint.created"]
+    hook.save()
+    assert not columnar.eligible("orders", "generic", "csv", path)
