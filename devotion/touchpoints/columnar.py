@@ -56,6 +56,10 @@ COLUMNS = (
 )  # fmt: skip
 CHUNK_ORDERS = 30_000  # orders per transaction (~50,000 rows)
 MIN_BYTES = 4 * 1024 * 1024  # smaller files are quick enough the general way
+# DuckDB's share of memory; beyond it, it spills to a temporary folder. With 512 MB a 3M-row
+# file peaked at 983 MiB for the whole process; 256 MB keeps the import well under 1 GB for
+# ~11% of the speed.
+DUCKDB_MEMORY = "256MB"
 
 # Python whitespace other than the space: Python's strip() removes it, DuckDB's trim() does not.
 _ODD_SPACE = (
@@ -116,7 +120,7 @@ class ColumnarFile:
         self.path = path
         self.now = now or datetime.now(UTC)
         self._tmp = tempfile.TemporaryDirectory(prefix="devotion-import-")
-        self.db = duckdb.connect(config={"memory_limit": "512MB"})
+        self.db = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
         self.db.execute("SET GLOBAL TimeZone = 'UTC'")  # for the cursors of other threads too
         self.db.execute("SET temp_directory = ?", [self._tmp.name])
         header = _header(path)
