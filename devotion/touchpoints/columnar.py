@@ -40,7 +40,7 @@ from django.db import IntegrityError, transaction
 
 from devotion.lib.normalize import normalize_phone
 from devotion.people.models import Identity, stage_for_order_count
-from devotion.touchpoints import ingest as store
+from devotion.touchpoints import bulk
 from devotion.touchpoints.events import FUTURE_SLACK
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.touchpoints.reader import Record, _delimiter
@@ -393,7 +393,7 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
         lines=lines,
         keys_of=keys_of,
         raw_of_key=raw_of_key,
-        groups=store.group_by_keys(keys_of),
+        groups=bulk.group_by_keys(keys_of),
         when_of=[_when(row[2]) for row in orders],
         # The order's amount, else its lines' total when it has lines (as validate_event).
         amounts=[
@@ -422,7 +422,7 @@ def _store(chunk: Prepared, now: datetime) -> int:
     when_of, amounts = chunk.when_of, chunk.amounts
 
     # 1. Who owns the identities; orders sharing any identity are one person.
-    owner = store._lookup_identities(sorted(raw_of_key))
+    owner = bulk.lookup_identities(sorted(raw_of_key))
     groups = chunk.groups
     person_of: list[int] = [0] * len(orders)
     new_groups = []
@@ -436,7 +436,7 @@ def _store(chunk: Prepared, now: datetime) -> int:
                 person_of[i] = pk
         else:
             new_groups.append(members)
-    new_people, tp_ids = store._new_id_pairs(len(new_groups), len(orders))
+    new_people, tp_ids = bulk.new_id_pairs(len(new_groups), len(orders))
     for pk, members in zip(new_people, new_groups, strict=True):
         for i in members:
             person_of[i] = pk
@@ -444,8 +444,8 @@ def _store(chunk: Prepared, now: datetime) -> int:
 
     # 2. Profiles: the first name, e-mail, phone and country seen fill empty fields; every
     #    order counts. Orders are in file order, as the general path fills them.
-    profiles = {pk: store._Profile(pk) for pk in new_people}
-    profiles.update(store._load_people(set(person_of) - created))
+    profiles = {pk: bulk.Profile(pk) for pk in new_people}
+    profiles.update(bulk.load_people(set(person_of) - created))
     for i, row in enumerate(orders):
         profile = profiles[person_of[i]]
         name, country = row[7], row[8]
@@ -465,15 +465,15 @@ def _store(chunk: Prepared, now: datetime) -> int:
         if profile.first_seen_at is None or when < profile.first_seen_at:
             profile.first_seen_at = when
         profile.order_count += 1
-        profile.total_spent += amounts[i] or store.ZERO
+        profile.total_spent += amounts[i] or bulk.ZERO
         profile.counted = True
     for profile in profiles.values():
         profile.stage = stage_for_order_count(profile.order_count, profile.stage)
 
     # 3. Write: people, identities, touchpoints (an order stored already fails the unique
     #    key here, see store_prepared), lines, then the people who were there.
-    store._insert_people([profiles[pk] for pk in new_people], now)
-    identity_table = store._Table.of(Identity, "person_id", "kind", "source", "value", "raw_value")
+    bulk.insert_people([profiles[pk] for pk in new_people], now)
+    identity_table = bulk.Table.of(Identity, "person_id", "kind", "source", "value", "raw_value")
     rest = identity_table.defaults(now)
     new_keys: dict[tuple[str, str, str], tuple[Any, ...]] = {}
     for i, keys in enumerate(keys_of):
@@ -483,9 +483,9 @@ def _store(chunk: Prepared, now: datetime) -> int:
     identity_table.insert([new_keys[key] for key in sorted(new_keys)])
 
     # The text DuckDB wrote is what the SQLite backend stores; PostgreSQL reads it as UTC.
-    suffix = "+00:00" if store._pg() else ""
+    suffix = "+00:00" if bulk.on_postgres() else ""
     times = [row[2] + suffix for row in orders]
-    tp_table = store._Table.of(Touchpoint, *store._TOUCHPOINT_FIELDS)
+    tp_table = bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS)
     tp_rest = tp_table.defaults(now)
     order_tp = {}
     rows = []
@@ -513,12 +513,12 @@ def _store(chunk: Prepared, now: datetime) -> int:
             )
         )
     tp_table.insert(rows)
-    line_table = store._Table.of(OrderLine, *store._LINE_FIELDS)
+    line_table = bulk.Table.of(OrderLine, *bulk.LINE_FIELDS)
     line_rest = line_table.defaults(now)
     line_table.insert([(order_tp[o], *line, *line_rest) for o, *line in chunk.lines])
     touched = [p for p in profiles.values() if p.pk not in created]
-    store._update_people([p for p in touched if p.changed], now, counts_only=False)
-    store._update_people([p for p in touched if not p.changed], now, counts_only=True)
+    bulk.update_people([p for p in touched if p.changed], now, counts_only=False)
+    bulk.update_people([p for p in touched if not p.changed], now, counts_only=True)
     return len(orders)
 
 
