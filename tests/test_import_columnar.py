@@ -178,3 +178,14 @@ def test_files_go_the_general_way_when_a_subscriber_wants_new_touchpoints(tmp_pa
     hook.events = ["people.merged", "touchpoint.created"]
     hook.save()
     assert not columnar.eligible("orders", "generic", "csv", path)
+
+
+def test_a_missing_required_column_fails_the_file_as_on_the_general_path(tmp_path):
+    from devotion.touchpoints.importer import ImportFailed
+
+    path = tmp_path / "orders.csv"
+    path.write_text("external_id,email,amount\no-1,ada@example.com,5\n", encoding="utf-8")
+    assert columnar.eligible("orders", "generic", "csv", path)
+    with pytest.raises(ImportFailed, match=r"missing required columns.*occurred_at"):
+        Importer("orders", "generic").run(path)
+    assert Touchpoint.objects.count() == 0

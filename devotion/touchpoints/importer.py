@@ -199,6 +199,7 @@ class Importer:
         stored nothing) when it does not. Chunks the lane cannot prove go the general way."""
         if not columnar.eligible(self.kind, self.source, reader.fmt, path):
             return False
+        reader.check_header(path)  # a missing column fails the file, as on the general path
         source = columnar.ColumnarFile(path)
         try:
             if not source.load():
