@@ -38,6 +38,9 @@ DOUBTFUL = [
     "o-13,2025-03-06T11:00:00Z,pat@example.com,,,Pat,,,,,5,USD,SKU-1,Mug,2.0,5,",  # rejected
     "o-14,2099-01-01T00:00:00Z,sam@example.com,,,Sam,,,,,5,USD,SKU-1,Mug,1,5,",  # future
     "o-15,2025-03-07T11:00:00Z,al@example.com,call me,,Al,,,,,5,USD,SKU-1,Mug,1,5,",
+    "o-16,2025-03-08T24:00:00Z,hour@example.com,,,H,,,,,5,USD,SKU-1,Mug,1,5,",  # DuckDB: next day
+    "o-17,2025-03-09T10:00:00+24:00,off@example.com,,,O,,,,,5,USD,SKU-1,Mug,1,5,",
+    "o-18,2025-03-10T10:00:00+02:00,ok@example.com,,,K,,,,,5,USD,SKU-1,Mug,1,5,",
 ]
 
 
@@ -131,8 +134,16 @@ def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lan
     assert lane == general
     assert lane_counts == general_counts
     accepted, _, rejected, rejects = lane_counts[0]
-    assert (accepted, rejected) == (10, 5)
-    assert [line.split(",")[0] for line in rejects[1:]] == ["12", "13", "15", "16", "17"]
+    assert (accepted, rejected) == (11, 7)
+    assert [line.split(",")[0] for line in rejects[1:]] == [
+        "12",
+        "13",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+    ]
 
 
 def test_importing_the_same_file_again_adds_nothing_either_way(tmp_path):

@@ -66,7 +66,12 @@ _ODD_SPACE = (
     r"[\t\n\r\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
-_ISO = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?"
+# Dates both Python's fromisoformat and DuckDB read the same way. DuckDB also takes hour 24 and
+# offsets of +24:00, which Python rejects: those (and years outside 1900-2999) go the general way.
+_ISO = (
+    r"(19|2\d)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?"
+)
 _MONEY = r"-?\d{1,12}(\.\d{1,2})?"
 _ASCII = r"[\x20-\x7e]*"
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
