@@ -13,13 +13,14 @@ as :func:`~devotion.touchpoints.events.validate_event` and ``ingest``:
   a strict CSV; and no webhook subscriber wants ``person.created`` or ``touchpoint.created``;
 - a row: plain ASCII where Python and DuckDB could case or trim differently, no whitespace
   but spaces, values within their limits in bytes, dates in plain ISO 8601 form, money with
-  at most two decimals (see :data:`_CHECKS`);
+  at most two decimals (see :meth:`ColumnarFile._check`);
 - a chunk: every row passes, no order is stored already or repeated, and no customer links
   two existing people (which would merge them).
 
 Anything else — a chunk with one doubtful row, a re-import, a merge — goes through the general
 path (the same mapping, validation, rejects report and ``ingest``), chunk by chunk in file
-order, so the outcome is the same either way; only the speed differs.
+order, so the outcome is what the general path gives with the same transaction boundaries;
+only the speed differs. ``tests/test_import_columnar.py`` checks this on messy files.
 """
 
 # Column names in the SQL below are our own constants; every value from the file is data.
