@@ -180,7 +180,7 @@ class ColumnarFile:
 
     def _check(self) -> None:
         """Build ``rows``: every row's values as ``ingest`` would store them, its order number
-        and whether it passes (``ok``); see :data:`_CHECKS`."""
+        and whether it passes (``ok``): the conditions below are the whole contract."""
         col = {name: self._column(name) for name in COLUMNS}
         trimmed = {name: f"trim({sql})" for name, sql in col.items()}
         everything = " || chr(1) || ".join(col.values())
