@@ -44,8 +44,8 @@ from devotion.people.models import Identity, stage_for_order_count
 from devotion.touchpoints import bulk
 from devotion.touchpoints.events import FUTURE_SLACK
 from devotion.touchpoints.models import OrderLine, Touchpoint
-from devotion.touchpoints.reader import Record, _delimiter
-from devotion.webhooks.models import Subscription
+from devotion.touchpoints.reader import Record, delimiter_of
+from devotion.webhooks.dispatch import wanted_events
 
 SOURCE = "generic"
 # The generic order columns the lane understands; a file with any other column takes the
@@ -103,18 +103,19 @@ def eligible(kind: str, source: str, fmt: str, path: Path) -> bool:
         return False
     # The lane announces nothing: where a subscriber wants to hear of new people or
     # touchpoints, the general path (which does) imports the file.
-    wanted = {
-        name
-        for names in Subscription.objects.filter(is_active=True).values_list("events", flat=True)
-        for name in names
-    }
-    return not wanted & {"person.created", "touchpoint.created"}
+    return not wanted_events() & {"person.created", "touchpoint.created"}
 
 
 def _header(path: Path) -> list[str]:
+    return _first_line(path)[0]
+
+
+def _first_line(path: Path) -> tuple[list[str], str]:
+    """The header's cells and the delimiter it uses."""
     with path.open(encoding="utf-8", newline="") as file:
         first = file.readline().removeprefix("\ufeff")
-    return next(csv.reader([first], delimiter=_delimiter(first)), [])
+    delimiter = delimiter_of(first)
+    return next(csv.reader([first], delimiter=delimiter), []), delimiter
 
 
 class ColumnarFile:
@@ -129,9 +130,8 @@ class ColumnarFile:
         self.db = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
         self.db.execute("SET GLOBAL TimeZone = 'UTC'")  # for the cursors of other threads too
         self.db.execute("SET temp_directory = ?", [self._tmp.name])
-        header = _header(path)
-        self.header = header
-        self.names = [name.strip().lower() for name in header]
+        self.header, self.delimiter = _first_line(path)
+        self.names = [name.strip().lower() for name in self.header]
         self.rows = 0
 
     def close(self) -> None:
@@ -146,14 +146,12 @@ class ColumnarFile:
 
         width = len(self.names)
         columns = {f"c{i}": "VARCHAR" for i in range(width)}
-        with self.path.open(encoding="utf-8") as file:
-            first = file.readline().removeprefix("\ufeff")
         try:
             self.db.execute(
                 "CREATE TABLE raw AS SELECT * FROM read_csv(?, header = true, columns = ?, "
                 "delim = ?, quote = '\"', escape = '\"', strict_mode = true, "
                 "auto_detect = false, null_padding = false, encoding = 'utf-8')",
-                [str(self.path), columns, _delimiter(first)],
+                [str(self.path), columns, self.delimiter],
             )
         except duckdb.Error:
             return False  # not UTF-8, ragged rows, stray quotes: the general path reports them
@@ -185,13 +183,12 @@ class ColumnarFile:
         trimmed = {name: f"trim({sql})" for name, sql in col.items()}
         everything = " || chr(1) || ".join(col.values())
         limit = (self.now + FUTURE_SLACK).replace(tzinfo=None)
-        t = trimmed
         self.db.execute(
             f"""
             CREATE TABLE rows AS
             WITH cells AS (
                 SELECT rowid AS n,
-                       {", ".join(f"{sql} AS {name}" for name, sql in t.items())},
+                       {", ".join(f"{sql} AS {name}" for name, sql in trimmed.items())},
                        NOT regexp_matches({everything}, '{_ODD_SPACE}') AS plain
                 FROM raw
             ),
@@ -284,12 +281,8 @@ class ColumnarFile:
     def order_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
         """One tuple per order: the fields of its first row, and its lines' total."""
         with self.db.cursor() as cursor:  # a cursor of its own: this may run in a thread
-            return self._order_rows(cursor, chunk)
-
-    @staticmethod
-    def _order_rows(cursor: Any, chunk: Chunk) -> list[tuple[Any, ...]]:
-        return cursor.execute(
-            """
+            return cursor.execute(
+                """
             SELECT r.o, r.external_id,
                    strftime(r.occurred, '%Y-%m-%d %H:%M:%S')
                      || CASE WHEN microsecond(r.occurred) % 1000000 <> 0
@@ -312,18 +305,14 @@ class ColumnarFile:
             WHERE r.n BETWEEN ? AND ?
             ORDER BY r.o
             """,
-            [chunk.first_row, chunk.last_row, chunk.first_row, chunk.last_row],
-        ).fetchall()
+                [chunk.first_row, chunk.last_row, chunk.first_row, chunk.last_row],
+            ).fetchall()
 
     def line_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
         """One tuple per order line: (order, product id, name, quantity, unit price, discount)."""
         with self.db.cursor() as cursor:
-            return self._line_rows(cursor, chunk)
-
-    @staticmethod
-    def _line_rows(cursor: Any, chunk: Chunk) -> list[tuple[Any, ...]]:
-        return cursor.execute(
-            """
+            return cursor.execute(
+                """
             SELECT o, CASE WHEN product_id <> '' THEN product_id ELSE product_name END,
                    product_name, qty,
                    CASE WHEN unit_price = '' THEN NULL
@@ -334,8 +323,8 @@ class ColumnarFile:
             WHERE n BETWEEN ? AND ? AND (product_id <> '' OR product_name <> '')
             ORDER BY n
             """,
-            [chunk.first_row, chunk.last_row],
-        ).fetchall()
+                [chunk.first_row, chunk.last_row],
+            ).fetchall()
 
 
 # --- Storing a clean chunk ---------------------------------------------------------------------

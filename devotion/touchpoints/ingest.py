@@ -590,18 +590,12 @@ def _announce(
 
     ``wanted``: the events active subscriptions want, when the caller has read them already.
     """
-    from devotion.webhooks.dispatch import emit
+    from devotion.webhooks.dispatch import emit, wanted_events
 
     if not new_people and not new_tps:
         return
     if wanted is None:
-        wanted = {
-            name
-            for events_of_subscription in Subscription.objects.filter(is_active=True).values_list(
-                "events", flat=True
-            )
-            for name in events_of_subscription
-        }
+        wanted = wanted_events()
     if "person.created" in wanted:
         emit(
             "person.created",

@@ -98,10 +98,10 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     return found
 
 
-def _delimiter(first_line: str) -> str:
+def delimiter_of(first_line: str) -> str:
     """The delimiter the header line uses most: comma, semicolon (European Excel) or tab.
 
-    >>> _delimiter("Name;Email;Total"), _delimiter("a\\tb"), _delimiter("id")
+    >>> delimiter_of("Name;Email;Total"), delimiter_of("a\\tb"), delimiter_of("id")
     (';', '\\t', ',')
     """
     counts = {d: first_line.count(d) for d in _DELIMITERS}
@@ -190,7 +190,7 @@ class Reader:
                 f"{path.name} is not UTF-8 text; save it as UTF-8 "
                 "(in Excel: Save As > CSV UTF-8) and import it again"
             )
-        reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
+        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter_of(first))
         header = next(reader)
         columns = [name.strip().lower() for name in header]
         missing = self.mapper.missing_columns(columns)
@@ -384,6 +384,7 @@ __all__ = [
     "Record",
     "Rejected",
     "batches_in_helper",
+    "delimiter_of",
     "detect_format",
     "open_file",
 ]

@@ -265,7 +265,9 @@ def scrub_import_rejects(values: set[str]) -> int:
     if not values:
         return 0
     removed = 0
-    for run in ImportRun.objects.exclude(rejects_path="").only("pk", "rejects_path"):
+    for run in ImportRun.objects.exclude(rejects_path="").only(
+        "pk", "rejects_path", "rejects_preview"
+    ):
         path = Path(run.rejects_path)
         if not path.is_file():
             continue
@@ -293,10 +295,6 @@ def scrub_import_rejects(values: set[str]) -> int:
         # reason can quote the value) unless another, kept row shares the line number.
         gone = dropped_lines - kept_lines
         ImportRun.objects.filter(pk=run.pk).update(
-            rejects_preview=[
-                entry
-                for entry in ImportRun.objects.get(pk=run.pk).rejects_preview
-                if entry.get("line") not in gone
-            ]
+            rejects_preview=[e for e in run.rejects_preview if e.get("line") not in gone]
         )
     return removed

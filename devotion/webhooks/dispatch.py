@@ -8,6 +8,17 @@ from typing import Any
 from django.db import transaction
 
 
+def wanted_events() -> set[str]:
+    """The events at least one active subscription wants (one small query)."""
+    from devotion.webhooks.models import Subscription
+
+    return {
+        name
+        for names in Subscription.objects.filter(is_active=True).values_list("events", flat=True)
+        for name in names
+    }
+
+
 def emit(
     event: str, payloads: list[dict[str, Any]], person_ids: list[int | None] | None = None
 ) -> None:
