@@ -9,7 +9,7 @@ import re
 import pytest
 
 from devotion.people.models import Identity, Merge, Person
-from devotion.touchpoints import columnar
+from devotion.touchpoints import columnar, reader
 from devotion.touchpoints.importer import Importer
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
@@ -149,6 +149,42 @@ def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lan
         "18",
         "19",
     ]
+
+
+def test_a_spawned_helper_gives_the_same_result(tmp_path, monkeypatch, lane_use):
+    import multiprocessing
+
+    # Where forking is not safe (threads, not Linux) the helper starts a fresh interpreter.
+    monkeypatch.setattr(reader, "helper_context", lambda: multiprocessing.get_context("spawn"))
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + DOUBTFUL)
+    assert lane_use["chunks"] == 2
+    assert (lane, lane_counts) == (general, general_counts)
+
+
+@pytest.mark.skipif(
+    reader.helper_context().get_start_method() != "fork", reason="the helper is spawned here"
+)
+def test_a_helper_that_dies_halfway_loses_nothing_stored_before(tmp_path, monkeypatch):
+    import os
+
+    prepare = columnar.prepare
+
+    def dying(source, chunk):
+        if chunk.first_row > 0:
+            os._exit(9)  # the helper is killed while preparing the second chunk
+        return prepare(source, chunk)
+
+    monkeypatch.setattr(columnar, "prepare", dying)  # the forked helper inherits it
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join([HEADER, *CLEAN]) + "\n", encoding="utf-8")
+    with pytest.raises(reader.ReaderCrashed, match=r"stopped unexpectedly \(exit code 9\)"):
+        Importer("orders", "generic").run(path)
+    assert Touchpoint.objects.count() == 4  # the first chunk's orders are kept
+
+    monkeypatch.setattr(columnar, "prepare", prepare)
+    result = Importer("orders", "generic").run(path)
+    assert (result.accepted, result.duplicate) == (5, 4)
+    assert Touchpoint.objects.count() == 9
 
 
 def test_importing_the_same_file_again_adds_nothing_either_way(tmp_path):

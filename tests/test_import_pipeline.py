@@ -15,7 +15,7 @@ from devotion.touchpoints.models import ImportRun, OrderLine, Touchpoint
 pytestmark = pytest.mark.django_db
 # The crash tests patch the mapper here and rely on the helper inheriting the patch (fork).
 needs_fork = pytest.mark.skipif(
-    reader._context().get_start_method() != "fork", reason="the helper is spawned here"
+    reader.helper_context().get_start_method() != "fork", reason="the helper is spawned here"
 )
 
 
@@ -129,7 +129,7 @@ def test_a_crash_while_storing_stops_the_helper_and_a_rerun_finishes(tmp_path, m
 def test_a_spawned_helper_works_where_fork_is_not_safe(tmp_path, monkeypatch):
     import multiprocessing
 
-    monkeypatch.setattr(reader, "_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(reader, "helper_context", lambda: multiprocessing.get_context("spawn"))
     path = tmp_path / "orders.csv"
     _orders(path, 25, bad_every=10)
     result = Importer("orders", batch_size=10, pipeline=True).run(path)

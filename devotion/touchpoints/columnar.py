@@ -28,23 +28,27 @@ only the speed differs. ``tests/test_import_columnar.py`` checks this on messy f
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
+import itertools
 import tempfile
-from collections.abc import Iterator
+import traceback
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from devotion.lib.normalize import normalize_phone
 from devotion.people.models import Identity, stage_for_order_count
-from devotion.touchpoints import bulk
+from devotion.touchpoints import bulk, columnar_child
 from devotion.touchpoints.events import FUTURE_SLACK
 from devotion.touchpoints.models import OrderLine, Touchpoint
-from devotion.touchpoints.reader import Record, delimiter_of
+from devotion.touchpoints.reader import Record, delimiter_of, helper_messages
 from devotion.webhooks.dispatch import wanted_events
 
 SOURCE = "generic"
@@ -76,16 +80,19 @@ _ISO = (
 _MONEY = r"-?\d{1,12}(\.\d{1,2})?"
 _ASCII = r"[\x20-\x7e]*"
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+# One chunk's rows (first and last row as parameters): their values and order number.
+_CHUNK_ROWS = "SELECT t.*, r.o FROM typed AS t JOIN rows AS r USING (n) WHERE t.n BETWEEN ? AND ?"
 
 
 @dataclass(slots=True)
 class Chunk:
-    """Consecutive orders of the file: their first and last row (0-based) and whether the
-    fast lane may store them."""
+    """Consecutive orders of the file: their first and last row (0-based), whether the
+    fast lane may store them, and the rows in the whole file."""
 
     first_row: int
     last_row: int
     clean: bool
+    rows: int
 
 
 def eligible(kind: str, source: str, fmt: str, path: Path) -> bool:
@@ -177,39 +184,43 @@ class ColumnarFile:
         return "''"
 
     def _check(self) -> None:
-        """Build ``rows``: every row's values as ``ingest`` would store them, its order number
-        and whether it passes (``ok``): the conditions below are the whole contract."""
+        """Build ``rows``: each row's order number and whether it passes (``ok``; ``line_ok``
+        for the cells a later line of an order adds), and ``orders``. The conditions below are
+        the whole contract. The values as ``ingest`` would store them stay a view (``typed``),
+        read back a chunk at a time: materialising a second wide copy of the file and carrying
+        it through the window functions cost DuckDB more than everything else together."""
         col = {name: self._column(name) for name in COLUMNS}
         trimmed = {name: f"trim({sql})" for name, sql in col.items()}
         everything = " || chr(1) || ".join(col.values())
         limit = (self.now + FUTURE_SLACK).replace(tzinfo=None)
         self.db.execute(
             f"""
-            CREATE TABLE rows AS
+            CREATE VIEW typed AS
             WITH cells AS (
                 SELECT rowid AS n,
                        {", ".join(f"{sql} AS {name}" for name, sql in trimmed.items())},
                        NOT regexp_matches({everything}, '{_ODD_SPACE}') AS plain
                 FROM raw
-            ),
-            typed AS (
-                SELECT *,
-                       CASE WHEN regexp_full_match(occurred_at, '{_ISO}')
-                            THEN try_cast(occurred_at AS TIMESTAMPTZ) END AS occurred,
-                       lower(email) AS email_key,
-                       CASE WHEN name <> '' THEN name
-                            ELSE concat_ws(' ', nullif(first_name, ''), nullif(last_name, ''))
-                       END AS full_name,
-                       CASE WHEN quantity = '' THEN 1
-                            WHEN regexp_full_match(quantity, '\\d{{1,7}}')
-                            THEN CAST(quantity AS INTEGER) END AS qty,
-                       lag(external_id) OVER (ORDER BY n) AS previous_id
-                FROM cells
             )
             SELECT *,
-                   -- A new order starts where the order id changes (or is empty).
-                   sum(CASE WHEN external_id <> '' AND external_id = previous_id
-                            THEN 0 ELSE 1 END) OVER (ORDER BY n) AS o,
+                   CASE WHEN regexp_full_match(occurred_at, '{_ISO}')
+                        THEN try_cast(occurred_at AS TIMESTAMPTZ) END AS occurred,
+                   lower(email) AS email_key,
+                   CASE WHEN name <> '' THEN name
+                        ELSE concat_ws(' ', nullif(first_name, ''), nullif(last_name, ''))
+                   END AS full_name,
+                   CASE WHEN quantity = '' THEN 1
+                        WHEN regexp_full_match(quantity, '\\d{{1,7}}')
+                        THEN CAST(quantity AS INTEGER) END AS qty
+            FROM cells
+            """
+        )
+        # A row that is not the first of its order only adds its line: its other cells are
+        # ignored (as the general path does), so only its line cells decide (line_ok).
+        self.db.execute(
+            f"""
+            CREATE TABLE checked AS
+            SELECT n, external_id,
                    plain
                    AND external_id <> '' AND strlen(external_id) <= 200
                    AND occurred IS NOT NULL AND occurred <= TIMESTAMP '{limit:%Y-%m-%d %H:%M:%S}'
@@ -224,65 +235,57 @@ class ColumnarFile:
                    AND regexp_full_match(channel, '{_ASCII}') AND strlen(channel) <= 16
                    AND regexp_full_match(currency, '{_ASCII}') AND strlen(currency) <= 3
                    AND (amount = '' OR regexp_full_match(amount, '{_MONEY}'))
-                   AND strlen(product_id) <= 200 AND strlen(product_name) <= 500
+                   AS head_ok,
+                   plain AND strlen(product_id) <= 200 AND strlen(product_name) <= 500
                    AND qty IS NOT NULL AND qty BETWEEN 1 AND 1000000
                    AND (unit_price = '' OR regexp_full_match(unit_price, '{_MONEY}'))
                    AND (discount = '' OR regexp_full_match(discount, '{_MONEY}'))
-                   AS ok
+                   AS line_ok
             FROM typed
             """
         )
-        # A row that is not the first of its order only adds its line: its other cells are
-        # ignored (as the general path does), so only its line cells decide.
+        # A new order starts where the order id changes (or is empty).
         self.db.execute(
-            f"""
-            CREATE TABLE orders AS
-            SELECT o, min(n) AS first_row, max(n) AS last_row,
-                   bool_and(CASE WHEN n = first_n THEN ok ELSE line_ok END) AS ok
-            FROM (
-                SELECT o, n, ok, min(n) OVER (PARTITION BY o) AS first_n,
-                       plain AND strlen(product_id) <= 200 AND strlen(product_name) <= 500
-                       AND qty IS NOT NULL AND qty BETWEEN 1 AND 1000000
-                       AND (unit_price = '' OR regexp_full_match(unit_price, '{_MONEY}'))
-                       AND (discount = '' OR regexp_full_match(discount, '{_MONEY}'))
-                       AS line_ok
-                FROM rows
-            )
-            GROUP BY o
+            """
+            CREATE TABLE rows AS
+            SELECT n, sum(CASE WHEN external_id <> '' AND external_id = previous_id
+                               THEN 0 ELSE 1 END) OVER (ORDER BY n) AS o
+            FROM (SELECT n, external_id, lag(external_id) OVER (ORDER BY n) AS previous_id
+                  FROM checked)
             """
         )
+        self.db.execute(
+            """
+            CREATE TABLE orders AS
+            SELECT r.o, min(r.n) AS first_row, max(r.n) AS last_row,
+                   arg_min(c.head_ok, r.n) AND bool_and(c.line_ok) AS ok
+            FROM rows AS r JOIN checked AS c ON c.n = r.n
+            GROUP BY r.o
+            """
+        )
+        self.db.execute("DROP TABLE checked")
 
     # -- chunks ------------------------------------------------------------------------------
 
-    def chunks(self) -> Iterator[Chunk]:
-        """Consecutive orders, about :data:`CHUNK_ORDERS` at a time, in file order."""
+    def chunks(self, orders: int = 0) -> Iterator[Chunk]:
+        """Consecutive orders, about ``orders`` (:data:`CHUNK_ORDERS`) at a time, in file
+        order."""
+        size = int(orders or CHUNK_ORDERS)
         result = self.db.execute(
             f"""
-            SELECT (o - 1) // {CHUNK_ORDERS} AS c, min(first_row), max(last_row), bool_and(ok)
+            SELECT (o - 1) // {size} AS c, min(first_row), max(last_row), bool_and(ok)
             FROM orders GROUP BY c ORDER BY c
             """
         )
         for _, first, last, ok in result.fetchall():
-            yield Chunk(first, last, bool(ok))
-
-    def raw_records(self, chunk: Chunk) -> Iterator[Record]:
-        """The chunk's rows as the general path reads them: line, cells, row dict."""
-        width = len(self.names)
-        cells = ", ".join(f"coalesce(c{i}, '')" for i in range(width))
-        with self.db.cursor() as cursor:
-            rows = cursor.execute(
-                f"SELECT rowid, {cells} FROM raw WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
-                [chunk.first_row, chunk.last_row],
-            ).fetchall()
-        keys = self.names
-        for n, *values in rows:
-            yield Record([n + 2], [dict(zip(keys, values, strict=True))], [list(values)])
+            yield Chunk(first, last, bool(ok), self.rows)
 
     def order_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
         """One tuple per order: the fields of its first row, and its lines' total."""
         with self.db.cursor() as cursor:  # a cursor of its own: this may run in a thread
             return cursor.execute(
-                """
+                f"""
+            WITH chunk AS ({_CHUNK_ROWS})
             SELECT r.o, r.external_id,
                    strftime(r.occurred, '%Y-%m-%d %H:%M:%S')
                      || CASE WHEN microsecond(r.occurred) % 1000000 <> 0
@@ -292,39 +295,119 @@ class ColumnarFile:
                    lower(r.channel),
                    CASE WHEN r.amount = '' THEN NULL
                         ELSE CAST(CAST(r.amount AS DECIMAL(14, 2)) AS VARCHAR) END,
-                   upper(r.currency), l.total, l.lines
-            FROM rows AS r JOIN orders AS h ON r.n = h.first_row
+                   upper(r.currency), CAST(l.total AS VARCHAR), l.lines
+            FROM chunk AS r JOIN orders AS h ON r.n = h.first_row
             JOIN (
                 SELECT o, count(*) FILTER (WHERE product_id <> '' OR product_name <> '') AS lines,
                        CAST(sum(CASE WHEN product_id <> '' OR product_name <> '' THEN
                               coalesce(CAST(nullif(unit_price, '') AS DECIMAL(14, 2)), 0) * qty
                               - coalesce(CAST(nullif(discount, '') AS DECIMAL(14, 2)), 0)
                             ELSE 0 END) AS DECIMAL(18, 2)) AS total
-                FROM rows WHERE n BETWEEN ? AND ? GROUP BY o
+                FROM chunk GROUP BY o
             ) AS l ON l.o = r.o
-            WHERE r.n BETWEEN ? AND ?
             ORDER BY r.o
             """,
-                [chunk.first_row, chunk.last_row, chunk.first_row, chunk.last_row],
+                [chunk.first_row, chunk.last_row],
             ).fetchall()
 
     def line_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
         """One tuple per order line: (order, product id, name, quantity, unit price, discount)."""
         with self.db.cursor() as cursor:
             return cursor.execute(
-                """
+                f"""
             SELECT o, CASE WHEN product_id <> '' THEN product_id ELSE product_name END,
                    product_name, qty,
                    CASE WHEN unit_price = '' THEN NULL
                         ELSE CAST(CAST(unit_price AS DECIMAL(14, 2)) AS VARCHAR) END,
                    CASE WHEN discount = '' THEN '0.00'
                         ELSE CAST(CAST(discount AS DECIMAL(14, 2)) AS VARCHAR) END
-            FROM rows
-            WHERE n BETWEEN ? AND ? AND (product_id <> '' OR product_name <> '')
+            FROM ({_CHUNK_ROWS})
+            WHERE product_id <> '' OR product_name <> ''
             ORDER BY n
             """,
                 [chunk.first_row, chunk.last_row],
             ).fetchall()
+
+
+# --- The helper process ------------------------------------------------------------------------
+
+
+def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prepared | None]]:
+    """Load and check ``path`` in a helper process, then yield each chunk in file order with
+    its :class:`Prepared` orders, or None for a chunk the general path must take. Yields
+    nothing at all when the file cannot take the lane (nothing is stored then).
+
+    DuckDB and the Python that prepares a chunk run there, on the other core, while this
+    process writes the chunk before: in a thread they would share one interpreter lock with
+    the writes. The helper runs at most one chunk ahead, so memory stays flat. Raises
+    :class:`~devotion.touchpoints.reader.ReaderCrashed` when the helper fails or dies.
+    """
+    args = (str(path), now, CHUNK_ORDERS)
+    for kind, payload in helper_messages(columnar_child.run, args, path):
+        if kind in ("unfit", "done"):
+            return
+        yield payload
+
+
+def serve_chunks(path: str, now: datetime, chunk_orders: int, conn: Any) -> None:
+    """Body of the helper process: "unfit", or each chunk then "done"."""
+    # Everything made here lives for one chunk and is freed by reference counting: see
+    # reader._child.
+    gc.freeze()
+    gc.disable()
+    try:
+        source = ColumnarFile(Path(path), now=now)
+        try:
+            if not source.load():
+                conn.send(("unfit", None))
+                return
+            for chunk in list(source.chunks(chunk_orders)):
+                prepared = None
+                if chunk.clean:
+                    with contextlib.suppress(NotFast):  # None: the general path takes it
+                        prepared = prepare(source, chunk)
+                conn.send(("chunk", (chunk, prepared)))
+                del prepared
+                gc.collect(0)
+            conn.send(("done", None))
+        finally:
+            source.close()
+    except BaseException as exc:  # every failure is reported to the importing process
+        conn.send(("crashed", "".join(traceback.format_exception(exc)).strip()))
+    finally:
+        conn.close()
+
+
+class FileRows:
+    """The rows of a file that passed :meth:`ColumnarFile.load` (one physical line each),
+    read again as the general path reads them, for the chunks it takes. Chunks are asked for
+    in file order, so one pass over the file serves them all."""
+
+    def __init__(self, path: Path) -> None:
+        self.header, self.delimiter = _first_line(path)
+        self.names = [name.strip().lower() for name in self.header]
+        self._file = path.open(encoding="utf-8-sig", newline="")
+        self._next = 0  # the data row the file is at (0-based)
+        next(self._file)  # the header
+
+    def close(self) -> None:
+        self._file.close()
+
+    def records(self, chunk: Chunk) -> list[Record]:
+        """The chunk's rows: line number, row dict and cells."""
+        if chunk.first_row < self._next:
+            raise ValueError("chunks must be read in file order")
+        lines = itertools.islice(
+            self._file, chunk.first_row - self._next, chunk.last_row + 1 - self._next
+        )
+        self._next = chunk.last_row + 1
+        keys = self.names
+        return [
+            Record([n + 2], [dict(zip(keys, cells, strict=True))], [cells])
+            for n, cells in enumerate(
+                csv.reader(lines, delimiter=self.delimiter), start=chunk.first_row
+            )
+        ]
 
 
 # --- Storing a clean chunk ---------------------------------------------------------------------
@@ -345,7 +428,7 @@ class Prepared:
     raw_of_key: dict[tuple[str, str, str], str]
     groups: list[list[int]]
     when_of: list[datetime]
-    amounts: list[Decimal | None]
+    amounts: list[str | None]  # as text, see prepare
 
 
 def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
@@ -379,10 +462,9 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             keys.append(key)
             raw_of_key.setdefault(key, row[6])
         keys_of.append(keys)
-    lines = [
-        (o, pid, name, qty, Decimal(price) if price is not None else None, Decimal(cut))
-        for o, pid, name, qty, price, cut in source.line_rows(chunk)
-    ]
+    # Money stays text (as DuckDB wrote it) until this process needs to add it up: Decimals
+    # cost more to send to the importing process than anything else in a chunk.
+    lines = source.line_rows(chunk)
     return Prepared(
         orders=orders,
         lines=lines,
@@ -392,32 +474,84 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
         when_of=[_when(row[2]) for row in orders],
         # The order's amount, else its lines' total when it has lines (as validate_event).
         amounts=[
-            Decimal(row[10]) if row[10] is not None else (row[12] if row[13] else None)
-            for row in orders
+            row[10] if row[10] is not None else (row[12] if row[13] else None) for row in orders
         ],
     )
 
 
-def store_prepared(chunk: Prepared, now: datetime) -> int:
-    """Store one prepared chunk in one transaction; returns the orders stored.
+class Memory:
+    """What an import's earlier chunks stored: who owns each identity, and each person's
+    profile as written. Good only while no other connection has written since; SQLite's
+    ``data_version`` tells, read once the chunk's transaction holds the write lock. On
+    PostgreSQL, where others write at the same time, the lane always looks up."""
+
+    LIMIT = 500_000  # identities remembered at most (~50 MB); then it starts again
+
+    def __init__(self) -> None:
+        self.owner: dict[tuple[str, str, str], int] = {}
+        self.profiles: dict[int, bulk.Profile] = {}
+        self._version: int | None = None
+
+    def clear(self) -> None:
+        """Forget everything (after the general path wrote, or a chunk failed)."""
+        self.owner.clear()
+        self.profiles.clear()
+
+    def check(self) -> bool:
+        """Inside the chunk's transaction: whether what is remembered is still so."""
+        if bulk.on_postgres():
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA data_version")  # changes when another connection commits
+            (version,) = cursor.fetchone()
+        if version != self._version:
+            self._version = version
+            self.clear()
+        return bool(self.owner)
+
+    def remember(
+        self, owner: dict[tuple[str, str, str], int], profiles: dict[int, bulk.Profile]
+    ) -> None:
+        if bulk.on_postgres():
+            return
+        self.owner.update(owner)
+        self.profiles.update(profiles)
+        if len(self.owner) > self.LIMIT:
+            self.clear()
+
+
+def store_prepared(chunk: Prepared, now: datetime, memory: Memory | None = None) -> int:
+    """Store one prepared chunk in one transaction; returns the orders stored. ``memory``
+    carries what earlier chunks of the same import stored.
 
     Raises :class:`NotFast` (having stored nothing) when the chunk needs the general path.
     """
+    memory = memory or Memory()
     try:
         with transaction.atomic():
-            return _store(chunk, now)
+            stored, owner, profiles = _store(chunk, now, memory)
     except IntegrityError:
         # An order of the chunk is stored already (a re-import), or a concurrent writer
         # stored one of its customers first. Nothing was kept; the general path sorts it out.
+        memory.clear()
         raise NotFast from None
+    except BaseException:
+        memory.clear()  # remembered profiles may have been changed for nothing
+        raise
+    memory.remember(owner, profiles)
+    return stored
 
 
-def _store(chunk: Prepared, now: datetime) -> int:
+def _store(
+    chunk: Prepared, now: datetime, memory: Memory
+) -> tuple[int, dict[tuple[str, str, str], int], dict[int, bulk.Profile]]:
     orders, keys_of, raw_of_key = chunk.orders, chunk.keys_of, chunk.raw_of_key
     when_of, amounts = chunk.when_of, chunk.amounts
 
     # 1. Who owns the identities; orders sharing any identity are one person.
-    owner = bulk.lookup_identities(sorted(raw_of_key))
+    known = memory.owner if memory.check() else {}
+    owner = {key: known[key] for key in raw_of_key if key in known}
+    owner.update(bulk.lookup_identities(sorted(key for key in raw_of_key if key not in known)))
     groups = chunk.groups
     person_of: list[int] = [0] * len(orders)
     new_groups = []
@@ -440,7 +574,12 @@ def _store(chunk: Prepared, now: datetime) -> int:
     # 2. Profiles: the first name, e-mail, phone and country seen fill empty fields; every
     #    order counts. Orders are in file order, as the general path fills them.
     profiles = {pk: bulk.Profile(pk) for pk in new_people}
-    profiles.update(bulk.load_people(set(person_of) - created))
+    existing = set(person_of) - created
+    remembered = memory.profiles if known else {}
+    for pk in existing & remembered.keys():
+        profile = profiles[pk] = remembered[pk]
+        profile.changed = profile.counted = False
+    profiles.update(bulk.load_people(existing - remembered.keys()))
     for i, row in enumerate(orders):
         profile = profiles[person_of[i]]
         name, country = row[7], row[8]
@@ -460,7 +599,8 @@ def _store(chunk: Prepared, now: datetime) -> int:
         if profile.first_seen_at is None or when < profile.first_seen_at:
             profile.first_seen_at = when
         profile.order_count += 1
-        profile.total_spent += amounts[i] or bulk.ZERO
+        if (amount := amounts[i]) is not None:
+            profile.total_spent += Decimal(amount)
         profile.counted = True
     for profile in profiles.values():
         profile.stage = stage_for_order_count(profile.order_count, profile.stage)
@@ -514,7 +654,8 @@ def _store(chunk: Prepared, now: datetime) -> int:
     touched = [p for p in profiles.values() if p.pk not in created]
     bulk.update_people([p for p in touched if p.changed], now, counts_only=False)
     bulk.update_people([p for p in touched if not p.changed], now, counts_only=True)
-    return len(orders)
+    owner.update((key, row[0]) for key, row in new_keys.items())
+    return len(orders), owner, profiles
 
 
 def _when(text: str) -> datetime:
@@ -525,9 +666,13 @@ __all__ = [
     "COLUMNS",
     "Chunk",
     "ColumnarFile",
+    "FileRows",
+    "Memory",
     "NotFast",
     "Prepared",
     "eligible",
     "prepare",
+    "prepared_in_helper",
+    "serve_chunks",
     "store_prepared",
 ]

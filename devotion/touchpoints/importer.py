@@ -15,9 +15,10 @@ original row, so the rejects can be fixed and imported again. Problems with the 
 from __future__ import annotations
 
 import csv
+import gc
+import itertools
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -200,36 +201,41 @@ class Importer:
         if not columnar.eligible(self.kind, self.source, reader.fmt, path):
             return False
         reader.check_header(path)  # a missing column fails the file, as on the general path
-        source = columnar.ColumnarFile(path)
+        now = timezone.now()
+        # A helper process loads the file and prepares chunk N+1 while this one writes N.
+        chunks = columnar.prepared_in_helper(path, now)
+        first = next(chunks, None)
+        if first is None:
+            return False  # the file cannot take the lane: the general path reads it all
+        rows = columnar.FileRows(path)
+        memory = columnar.Memory()
+        # What a chunk makes is freed by reference counting; the cycle collector would only
+        # walk the remembered people again and again. Young objects are collected per chunk.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            if not source.load():
-                return False
-            self._header = source.header
-            now = source.now
-            chunks = list(source.chunks())
-            # A helper thread reads and prepares chunk N+1 (DuckDB and plain Python, no
-            # Django database) while this thread writes chunk N.
-            with ThreadPoolExecutor(1, thread_name_prefix="import-prepare") as helper:
-                upcoming = [helper.submit(_prepared, source, chunk) for chunk in chunks[:1]]
-                for number, chunk in enumerate(chunks):
-                    prepared = upcoming.pop().result()
-                    if number + 1 < len(chunks):
-                        upcoming.append(helper.submit(_prepared, source, chunks[number + 1]))
-                    bytes_read = self._bytes_total * (chunk.last_row + 1) // source.rows
-                    if prepared is not None:
-                        try:
-                            stored = columnar.store_prepared(prepared, now)
-                        except columnar.NotFast:
-                            pass
-                        else:
-                            self._result.accepted += stored
-                            self._bytes_read = bytes_read
-                            self._save_progress()
-                            continue
-                    items = reader.items(source.raw_records(chunk), now)
-                    self._flush(Batch(items, bytes_read))
+            self._header = rows.header
+            for chunk, prepared in itertools.chain([first], chunks):
+                bytes_read = self._bytes_total * (chunk.last_row + 1) // chunk.rows
+                if prepared is not None:
+                    try:
+                        stored = columnar.store_prepared(prepared, now, memory)
+                    except columnar.NotFast:
+                        pass
+                    else:
+                        self._result.accepted += stored
+                        self._bytes_read = bytes_read
+                        self._save_progress()
+                        gc.collect(1)
+                        continue
+                memory.clear()  # the general path writes what the lane does not remember
+                items = reader.items(iter(rows.records(chunk)), now)
+                self._flush(Batch(items, bytes_read))
         finally:
-            source.close()
+            if collecting:
+                gc.enable()
+            rows.close()
+            chunks.close()
         return True
 
     def _import(self, messages: Iterator[tuple[str, Any]]) -> None:
@@ -307,16 +313,6 @@ class Importer:
             self._rejects_writer.writerow(["line", "reason", *(self._header or ["record"])])
         for line, raw in zip(lines, raws, strict=True):
             self._rejects_writer.writerow([line, reason, *raw])
-
-
-def _prepared(source: columnar.ColumnarFile, chunk: columnar.Chunk) -> columnar.Prepared | None:
-    """A clean chunk prepared for the fast lane, or None when it must go the general way."""
-    if not chunk.clean:
-        return None
-    try:
-        return columnar.prepare(source, chunk)
-    except columnar.NotFast:
-        return None
 
 
 def _local(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:

@@ -22,7 +22,7 @@ import multiprocessing
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -321,7 +321,7 @@ def _child(source: str, kind: str, fmt: str, batch_size: int, path: Path, conn: 
         conn.close()
 
 
-def _context() -> Any:
+def helper_context() -> Any:
     """Fork where it is safe (Linux, one thread): instant, nothing to import again; else spawn,
     which works anywhere because this module needs no Django."""
     if sys.platform == "linux" and threading.active_count() == 1:
@@ -337,10 +337,25 @@ def batches_in_helper(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:
     Raises :class:`ImportFailed` for a file that cannot be imported and
     :class:`ReaderCrashed` when the helper fails or dies; everything yielded before stays valid.
     """
-    context = _context()
+    args = (reader.source, reader.mapper.kind, reader.fmt, reader.batch_size, path)
+    for kind, payload in helper_messages(_child, args, path):
+        if kind == "failed":
+            raise ImportFailed(payload)
+        yield kind, payload
+        if kind == "done":
+            return
+
+
+def helper_messages(
+    target: Callable[..., None], args: tuple[Any, ...], path: Path
+) -> Generator[tuple[str, Any]]:
+    """Run ``target(*args, conn)`` in a helper process and yield the (kind, payload)
+    messages it sends on ``conn`` until it closes it. A pipe holds one message, so the
+    helper runs at most one message ahead. Raises :class:`ReaderCrashed` when the helper sends
+    ("crashed", traceback) or dies."""
+    context = helper_context()
     receive, send = context.Pipe(duplex=False)
-    args = (reader.source, reader.mapper.kind, reader.fmt, reader.batch_size, path, send)
-    process = context.Process(target=_child, args=args, daemon=True)
+    process = context.Process(target=target, args=(*args, send), daemon=True)
     process.start()
     send.close()  # only the helper writes: EOF here means it has gone
     try:
@@ -353,22 +368,18 @@ def batches_in_helper(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:
                 process.join(5)
                 raise ReaderCrashed(
                     f"the process reading {path.name} stopped unexpectedly "
-                    f"(exit code {process.exitcode}); the batches before it were stored"
+                    f"(exit code {process.exitcode}); what came before it was stored"
                 ) from None
             finally:
                 if collecting:
                     gc.enable()
-            if kind == "failed":
-                raise ImportFailed(payload)
             if kind == "crashed":
                 raise ReaderCrashed(f"reading {path.name} failed:\n{payload}")
             yield kind, payload
-            if kind == "done":
-                return
     finally:
         receive.close()
         if process.is_alive():
-            process.terminate()  # this side failed: the helper has nothing left to do
+            process.terminate()  # this side stopped early: the helper has nothing left to do
         process.join()
         process.close()
 
@@ -386,5 +397,7 @@ __all__ = [
     "batches_in_helper",
     "delimiter_of",
     "detect_format",
+    "helper_context",
+    "helper_messages",
     "open_file",
 ]
