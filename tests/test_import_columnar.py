@@ -316,3 +316,48 @@ def test_messy_files_store_the_same_either_way(tmp_path, lane_use, seed):
     assert lane == general
     assert lane_counts == general_counts
     assert lane_use["chunks"] >= 1  # some chunks took the lane, some did not
+
+
+def test_the_lane_on_a_database_file_as_a_user_runs_it(tmp_path):
+    """`devotion import` on the real set-up (a SQLite file in WAL mode): a 4 MB+ file takes
+    the lane, with its helper process and the log checkpointed beside the writes, and what is
+    stored adds up; a second run adds nothing."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DEVOTION_HOME=str(tmp_path), DJANGO_SETTINGS_MODULE="devotion.settings")
+    devotion = [sys.executable, "-m", "devotion.cli"]
+    subprocess.run([*devotion, "migrate", "-v", "0"], env=env, cwd=root, check=True, timeout=120)
+    path = tmp_path / "orders.csv"
+    rows = [HEADER]
+    rng = random.Random(3)
+    for n in range(40_000):
+        customer = rng.randrange(3_000)
+        rows.append(
+            f"w-{n},2025-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00Z,"
+            f"buyer{customer}@example.com,,C{customer},Buyer {customer},,,US,web,12.50,USD,"
+            f"SKU-{n % 40},Product {n % 40} with a long enough name,1,12.50,"
+        )
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert path.stat().st_size > columnar.MIN_BYTES
+
+    for expected in ("40,000 accepted, 0 duplicate", "0 accepted, 40,000 duplicate"):
+        done = subprocess.run(
+            [*devotion, "import", "orders", str(path)],
+            env=env, cwd=root, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout
+    with sqlite3.connect(tmp_path / "devotion.sqlite3") as db:
+        people, orders, spent = db.execute(
+            "SELECT count(*), sum(order_count), sum(total_spent) FROM people_person"
+        ).fetchone()
+        assert db.execute("SELECT count(*) FROM touchpoints_touchpoint").fetchone() == (40_000,)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert (orders, round(spent, 2)) == (40_000, 500_000.0)
+    assert 2_500 < people <= 3_000

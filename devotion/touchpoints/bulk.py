@@ -14,10 +14,12 @@ so nothing needs ``RETURNING``. Nothing here decides anything about events: see
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -214,7 +216,85 @@ def pg_together(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tu
     return results
 
 
-@contextmanager
+class Checkpointer:
+    """SQLite: copy the write-ahead log into the database in a thread beside a long run of
+    large transactions, instead of in each commit.
+
+    By default the connection that commits past 1,000 log pages (4 MB) checkpoints right
+    then, so every commit of a bulk import waited for its pages to be copied and synced
+    again. Inside this block the writer does not; after each :meth:`committed` a thread with
+    its own connection does (SQLite lets a checkpoint run beside a writer, and the driver
+    releases the interpreter lock while it works). A log that keeps growing (the writer is
+    always busy, so the log never starts over) is folded in and emptied by the writer once it
+    passes :data:`LOG_LIMIT`. Nothing is at risk: committed pages are in the log either way.
+    On PostgreSQL, which checkpoints by itself, and in-memory databases this does nothing.
+
+    The 1M-row import benchmark went from 38 s to 32 s with it.
+    """
+
+    LOG_LIMIT = 128 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._wanted = threading.Event()
+        self._busy = threading.Lock()  # held while a checkpoint runs
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._log = ""
+
+    def __enter__(self) -> Checkpointer:
+        if on_postgres():
+            return self
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] != "wal":
+                return self  # an in-memory database (tests) has no log to fold in
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        name = str(connection.settings_dict["NAME"])
+        self._log = name + "-wal"
+        self._thread = threading.Thread(
+            target=self._run, args=(name,), name="sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def committed(self) -> None:
+        """Call after each commit of the block."""
+        if self._thread is None:
+            return
+        try:
+            size = os.stat(self._log).st_size
+        except OSError:
+            size = 0
+        if size <= self.LOG_LIMIT:
+            self._wanted.set()
+            return
+        with self._busy, connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is None:
+            return
+        self._stop = True
+        self._wanted.set()
+        self._thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint = 1000")  # SQLite's default
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _run(self, name: str) -> None:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(name, timeout=30)) as db:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stop:
+                    return
+                with self._busy:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+@contextlib.contextmanager
 def pg_pipelined(active: bool) -> Iterator[None]:
     """Send the statements of the block to PostgreSQL without waiting for each answer.
 

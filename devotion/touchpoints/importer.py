@@ -14,6 +14,7 @@ original row, so the rejects can be fixed and imported again. Problems with the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import itertools
@@ -25,7 +26,7 @@ from typing import Any, TextIO
 
 from django.utils import timezone
 
-from devotion.touchpoints import columnar
+from devotion.touchpoints import bulk, columnar
 from devotion.touchpoints.events import Event
 from devotion.touchpoints.ingest import DUPLICATE, REJECTED, ingest
 from devotion.touchpoints.models import ImportRun
@@ -207,13 +208,12 @@ class Importer:
         first = next(chunks, None)
         if first is None:
             return False  # the file cannot take the lane: the general path reads it all
-        rows = columnar.FileRows(path)
         memory = columnar.Memory()
-        # What a chunk makes is freed by reference counting; the cycle collector would only
-        # walk the remembered people again and again. Young objects are collected per chunk.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with contextlib.ExitStack() as stack:
+            stack.callback(chunks.close)  # stops the helper if this side fails
+            rows = stack.enter_context(contextlib.closing(columnar.FileRows(path)))
+            checkpointer = stack.enter_context(bulk.Checkpointer())
+            stack.enter_context(_cycle_collector_paused())
             self._header = rows.header
             for chunk, prepared in itertools.chain([first], chunks):
                 bytes_read = self._bytes_total * (chunk.last_row + 1) // chunk.rows
@@ -226,16 +226,12 @@ class Importer:
                         self._result.accepted += stored
                         self._bytes_read = bytes_read
                         self._save_progress()
-                        gc.collect(1)
+                        checkpointer.committed()
+                        gc.collect(1)  # the chunk's young objects
                         continue
                 memory.clear()  # the general path writes what the lane does not remember
                 items = reader.items(iter(rows.records(chunk)), now)
                 self._flush(Batch(items, bytes_read))
-        finally:
-            if collecting:
-                gc.enable()
-            rows.close()
-            chunks.close()
         return True
 
     def _import(self, messages: Iterator[tuple[str, Any]]) -> None:
@@ -313,6 +309,19 @@ class Importer:
             self._rejects_writer.writerow(["line", "reason", *(self._header or ["record"])])
         for line, raw in zip(lines, raws, strict=True):
             self._rejects_writer.writerow([line, reason, *raw])
+
+
+@contextlib.contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """What a chunk makes is freed by reference counting; the cycle collector would only walk
+    the people the lane remembers again and again. The caller collects young objects."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _local(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:
