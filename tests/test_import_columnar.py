@@ -361,3 +361,18 @@ def test_the_lane_on_a_database_file_as_a_user_runs_it(tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert (orders, round(spent, 2)) == (40_000, 500_000.0)
     assert 2_500 < people <= 3_000
+
+
+def test_commits_are_awaited_again_after_an_import(tmp_path):
+    """On PostgreSQL the lane's commits do not wait for the log to reach the disk; the
+    connection, which a worker keeps for the next job, is back to normal afterwards."""
+    from django.db import connection
+
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join([HEADER, *CLEAN]) + "\n", encoding="utf-8")
+    result = Importer("orders", "generic").run(path)
+    assert result.accepted == 9
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)

@@ -213,6 +213,7 @@ class Importer:
             stack.callback(chunks.close)  # stops the helper if this side fails
             rows = stack.enter_context(contextlib.closing(columnar.FileRows(path)))
             checkpointer = stack.enter_context(bulk.Checkpointer())
+            stack.enter_context(bulk.pg_commits_not_awaited())
             stack.enter_context(_cycle_collector_paused())
             self._header = rows.header
             for chunk, prepared in itertools.chain([first], chunks):
