@@ -128,22 +128,25 @@ def _first_line(path: Path) -> tuple[list[str], str]:
 class ColumnarFile:
     """One file loaded into DuckDB, checked, and handed out as chunks of orders."""
 
-    def __init__(self, path: Path, *, now: datetime | None = None) -> None:
+    def __init__(self, path: Path, *, now: datetime | None = None, spill: str = "") -> None:
+        """``spill``: the folder where DuckDB writes what does not fit in its memory (the
+        caller removes it); by default a temporary folder of this object's own."""
         import duckdb
 
         self.path = path
         self.now = now or datetime.now(UTC)
-        self._tmp = tempfile.TemporaryDirectory(prefix="devotion-import-")
+        self._tmp = None if spill else tempfile.TemporaryDirectory(prefix="devotion-import-")
         self.db = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
         self.db.execute("SET GLOBAL TimeZone = 'UTC'")  # for the cursors of other threads too
-        self.db.execute("SET temp_directory = ?", [self._tmp.name])
+        self.db.execute("SET temp_directory = ?", [spill or self._tmp.name])
         self.header, self.delimiter = _first_line(path)
         self.names = [name.strip().lower() for name in self.header]
         self.rows = 0
 
     def close(self) -> None:
         self.db.close()
-        self._tmp.cleanup()
+        if self._tmp is not None:
+            self._tmp.cleanup()
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -342,21 +345,27 @@ def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prep
     the writes. The helper runs at most one chunk ahead, so memory stays flat. Raises
     :class:`~devotion.touchpoints.reader.ReaderCrashed` when the helper fails or dies.
     """
-    args = (str(path), now, CHUNK_ORDERS)
-    for kind, payload in helper_messages(columnar_child.run, args, path):
-        if kind in ("unfit", "done"):
-            return
-        yield payload
+    # This process owns DuckDB's spill folder: it outlives a helper that is stopped or dies.
+    with (
+        tempfile.TemporaryDirectory(prefix="devotion-import-") as spill,
+        contextlib.closing(
+            helper_messages(columnar_child.run, (str(path), now, CHUNK_ORDERS, spill), path)
+        ) as messages,
+    ):
+        for kind, payload in messages:
+            if kind in ("unfit", "done"):
+                return
+            yield payload
 
 
-def serve_chunks(path: str, now: datetime, chunk_orders: int, conn: Any) -> None:
+def serve_chunks(path: str, now: datetime, chunk_orders: int, spill: str, conn: Any) -> None:
     """Body of the helper process: "unfit", or each chunk then "done"."""
     # Everything made here lives for one chunk and is freed by reference counting: see
     # reader._child.
     gc.freeze()
     gc.disable()
     try:
-        source = ColumnarFile(Path(path), now=now)
+        source = ColumnarFile(Path(path), now=now, spill=spill)
         try:
             if not source.load():
                 conn.send(("unfit", None))
