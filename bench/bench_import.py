@@ -203,8 +203,8 @@ def _count(db: str, env: dict[str, str], table: str) -> int:
 
 
 class TreeMemory(threading.Thread):
-    """Samples the resident memory of a process and all its descendants together (the
-    importer and its helper process) every 20 ms; ``peak`` in KiB. Linux /proc only."""
+    """Samples the memory of a process and all its descendants together (the importer and
+    its helper process) every 20 ms; ``peak`` in KiB. Linux /proc only."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -236,9 +236,11 @@ def _tree(root: int) -> list[int]:
 
 
 def _rss(pid: int) -> int:
+    """Proportional set size: a page the forked helper still shares with the importer counts
+    half in each, so the sum is the memory the two use together."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:
         pass
