@@ -32,6 +32,16 @@ CLEAN = [
     "o-8,2025-03-02T11:00:00Z,zoe@example.com,,C-99,Zoë Ångström,,,,,8.00,EUR,SKU-4,Café,1,8,",
     "o-9,2025-03-03T11:00:00Z,max@example.com,,,Max,,,,,1,USD,SKU-5,Pen,1,1,",
 ]
+# The same customers again, by every identity they used.
+CLEAN_MORE = [
+    "o-20,2025-04-01T10:00:00Z,ada@example.com,,,,,,,,20.00,GBP,SKU-1,Mug,2,10,",
+    "o-21,2025-04-02T10:00:00Z,,,C-7,,,,,,30.00,USD,SKU-2,Teapot,1,30,",
+    "o-22,2025-04-03T10:00:00Z,lin@example.com,,,,,,,,5.50,EUR,SKU-1,Mug,1,5.50,",
+    "o-23,2025-04-04T10:00:00Z,,+44 20 7946 0000,,,,,,,12.00,GBP,SKU-3,Jug,1,12,",
+    "o-24,2025-04-05T10:00:00Z,bob@example.com,,,,,,,,2.00,USD,SKU-9,Spoon,1,2,",
+    "o-25,2025-04-06T10:00:00Z,zoe@example.com,,,,,,,,8.00,EUR,SKU-4,Café,1,8,",
+    "o-26,2025-04-07T10:00:00Z,max@example.com,,,,,,,,1.00,USD,SKU-5,Pen,1,1,",
+]
 DOUBTFUL = [
     "o-10,2025-03-04T11:00:00Z,not-an-email,,,Nope,,,,,5,USD,SKU-1,Mug,1,5,",  # rejected
     "o-11,tomorrow,kim@example.com,,,Kim,,,,,5,USD,SKU-1,Mug,1,5,",  # rejected
@@ -376,3 +386,76 @@ def test_commits_are_awaited_again_after_an_import(tmp_path):
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
+
+
+@pytest.fixture
+def memory_use(monkeypatch):
+    """How many chunks relied on what earlier chunks of the import stored."""
+    used = {"chunks": 0}
+    check = columnar.Memory.check
+
+    def counting(self):
+        relied = check(self)
+        used["chunks"] += relied
+        return relied
+
+    monkeypatch.setattr(columnar.Memory, "check", counting)
+    return used
+
+
+@pytest.mark.django_db(transaction=True)
+def test_later_chunks_rely_on_what_earlier_ones_stored(tmp_path, lane_use, memory_use):
+    """With real transactions (as an import runs), chunks after the first use what the
+    import stored itself instead of looking it up again, and store the same."""
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
+    assert lane_use["chunks"] == 4
+    assert memory_use["chunks"] >= 2
+    assert (lane, lane_counts) == (general, general_counts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_by_someone_else_between_chunks_is_noticed(tmp_path, monkeypatch, memory_use):
+    """Another writer merges two people between two chunks: the next chunk does not trust
+    what it remembers, and the orders go to the person who now owns the identity."""
+    from django.db import connections
+
+    first = [
+        "m-1,2025-01-02T10:00:00Z,kim@example.com,,,Kim,,,,,5,USD,SKU-1,Mug,1,5,",
+        "m-2,2025-01-02T11:00:00Z,lee@example.com,,,Lee,,,,,5,USD,SKU-1,Mug,1,5,",
+        "m-3,2025-01-02T12:00:00Z,max@example.com,,,Max,,,,,5,USD,SKU-1,Mug,1,5,",
+        "m-4,2025-01-02T13:00:00Z,ned@example.com,,,Ned,,,,,5,USD,SKU-1,Mug,1,5,",
+    ]
+    later = [
+        "m-5,2025-01-03T10:00:00Z,kim@example.com,,,,,,,,7,USD,SKU-1,Mug,1,7,",
+        "m-6,2025-01-03T11:00:00Z,lee@example.com,,,,,,,,7,USD,SKU-1,Mug,1,7,",
+    ]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join([HEADER, *first, *later]) + "\n", encoding="utf-8")
+    store = columnar.store_prepared
+    calls = {"n": 0}
+
+    def meddling(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            # On another connection, as the web app would: Kim's e-mail now belongs to Lee.
+            other = connections.create_connection("default")
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE people_identity SET person_id = "
+                        "(SELECT person_id FROM people_identity WHERE value = %s) "
+                        "WHERE value = %s",
+                        ["lee@example.com", "kim@example.com"],
+                    )
+                    if other.vendor == "postgresql":
+                        cursor.execute("COMMIT")
+            finally:
+                other.close()
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(columnar, "store_prepared", meddling)
+    result = Importer("orders", "generic").run(path)
+    assert result.accepted == 6
+    assert memory_use["chunks"] == 0
+    lee = Identity.objects.get(value="lee@example.com").person
+    assert sorted(lee.touchpoints.values_list("external_id", flat=True)) == ["m-2", "m-5", "m-6"]

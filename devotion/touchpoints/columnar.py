@@ -490,43 +490,89 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
 
 class Memory:
     """What an import's earlier chunks stored: who owns each identity, and each person's
-    profile as written. Good only while no other connection has written since; SQLite's
-    ``data_version`` tells, read once the chunk's transaction holds the write lock. On
-    PostgreSQL, where others write at the same time, the lane always looks up."""
+    profile as written. Good only while nobody else has written since:
 
-    LIMIT = 500_000  # identities remembered at most (~50 MB); then it starts again
+    - SQLite: ``PRAGMA data_version``, read once the chunk's transaction holds the write
+      lock, changes when another connection has committed.
+    - PostgreSQL: transaction ids are handed out in order, so when this chunk's id is the
+      previous chunk's plus two (that chunk, then the import's progress record) and no other
+      transaction is running or ended since, nobody else has written. The chunk checks again
+      after its writes: if another transaction ended meanwhile, a chunk that relied on what
+      was remembered (and took no row locks for it) gives up (:class:`NotFast`) and the
+      general path stores it.
+
+    Anything doubtful only means looking everything up again, as the first chunk does.
+    """
+
+    # Identities remembered at most (with their people, ~100 MB); then it starts again. A
+    # 3M-row import went past 1 GB for both processes together at 500,000.
+    LIMIT = 300_000
 
     def __init__(self) -> None:
         self.owner: dict[tuple[str, str, str], int] = {}
         self.profiles: dict[int, bulk.Profile] = {}
-        self._version: int | None = None
+        self._version: int | None = None  # SQLite's data_version, PostgreSQL's last chunk id
+        self._xid = 0  # PostgreSQL: this chunk's transaction id
+        self._alone = False  # PostgreSQL: no other transaction ran when this chunk began
+        self._relied = False  # this chunk uses what is remembered
 
     def clear(self) -> None:
         """Forget everything (after the general path wrote, or a chunk failed)."""
         self.owner.clear()
         self.profiles.clear()
+        self._version = None
 
     def check(self) -> bool:
-        """Inside the chunk's transaction: whether what is remembered is still so."""
+        """First thing in the chunk's transaction: whether what is remembered is still so."""
         if bulk.on_postgres():
-            return False
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA data_version")  # changes when another connection commits
-            (version,) = cursor.fetchone()
-        if version != self._version:
+            (xid, others), *_ = bulk.pg_rows(_PG_XID, [])
+            self._xid, self._alone = xid, not others
+            still = self._alone and self._version is not None and xid == self._version + 2
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA data_version")  # changes when another connection commits
+                (version,) = cursor.fetchone()
+            still = version == self._version
             self._version = version
-            self.clear()
-        return bool(self.owner)
+        if not still:
+            self.owner.clear()
+            self.profiles.clear()
+        self._relied = bool(self.owner)
+        return self._relied
+
+    def finish(self) -> bool:
+        """Last thing before the chunk commits: whether what it stored may be remembered.
+        Raises :class:`NotFast` when the chunk relied on memory and someone else wrote."""
+        if not bulk.on_postgres():
+            return True
+        (xmax, others), *_ = bulk.pg_rows(_PG_ENDED, [])
+        alone = self._alone and xmax == self._xid and not others
+        if self._relied and not alone:
+            raise NotFast
+        return alone
 
     def remember(
         self, owner: dict[tuple[str, str, str], int], profiles: dict[int, bulk.Profile]
     ) -> None:
         if bulk.on_postgres():
-            return
+            self._version = self._xid
         self.owner.update(owner)
         self.profiles.update(profiles)
         if len(self.owner) > self.LIMIT:
             self.clear()
+
+
+# This transaction's id (handing it one now), and whether any other is running.
+_PG_XID = (
+    "SELECT txid_current(), EXISTS (SELECT FROM pg_snapshot_xip(pg_current_snapshot()) AS x "
+    "WHERE x::text::bigint <> txid_current())"
+)
+# The id after the last ended transaction (this one's own if none ended since it began), and
+# whether any other is running.
+_PG_ENDED = (
+    "SELECT pg_snapshot_xmax(s)::text::bigint, EXISTS (SELECT FROM pg_snapshot_xip(s) AS x "
+    "WHERE x::text::bigint <> txid_current()) FROM pg_current_snapshot() AS s"
+)
 
 
 def store_prepared(chunk: Prepared, now: datetime, memory: Memory | None = None) -> int:
@@ -539,6 +585,7 @@ def store_prepared(chunk: Prepared, now: datetime, memory: Memory | None = None)
     try:
         with transaction.atomic():
             stored, owner, profiles = _store(chunk, now, memory)
+            keep = memory.finish()
     except IntegrityError:
         # An order of the chunk is stored already (a re-import), or a concurrent writer
         # stored one of its customers first. Nothing was kept; the general path sorts it out.
@@ -547,7 +594,10 @@ def store_prepared(chunk: Prepared, now: datetime, memory: Memory | None = None)
     except BaseException:
         memory.clear()  # remembered profiles may have been changed for nothing
         raise
-    memory.remember(owner, profiles)
+    if keep:
+        memory.remember(owner, profiles)
+    else:
+        memory.clear()
     return stored
 
 
