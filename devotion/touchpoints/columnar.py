@@ -429,8 +429,13 @@ class NotFast(Exception):
 @dataclass(slots=True)
 class Prepared:
     """One clean chunk read back from DuckDB and worked out as far as it can be without the
-    database (so a helper thread can do it while the previous chunk is being written)."""
+    database (in the helper process, while the previous chunk is being written).
 
+    It is pickled to the importing process, where unpickling costs about a microsecond per
+    object: only what the store needs is kept, and repeated values (currencies, channels,
+    products, identities) are one object each, which pickle then sends once."""
+
+    # Per order: (order number, order id, time as stored, name, country, channel, currency)
     orders: list[tuple[Any, ...]]
     lines: list[tuple[Any, ...]]
     keys_of: list[list[tuple[str, str, str]]]
@@ -443,47 +448,53 @@ class Prepared:
 def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
     """Read a clean chunk's orders and lines and work out each order's identities, time,
     amount and which orders are one customer. Raises :class:`NotFast` for a chunk the general
-    path must take (a phone that is not one, an order id twice). Touches no Django database,
-    so it may run in another thread."""
-    orders = source.order_rows(chunk)
-    ids = [row[1] for row in orders]
+    path must take (a phone that is not one, an order id twice). Touches no Django database."""
+    rows = source.order_rows(chunk)
+    ids = [row[1] for row in rows]
     if len(set(ids)) != len(ids):
         raise NotFast  # repeats: the general path counts them as duplicates
-    phone_keys = {raw: normalize_phone(raw) for raw in {row[5] for row in orders if row[5]}}
+    phone_keys = {raw: normalize_phone(raw) for raw in {row[5] for row in rows if row[5]}}
     if None in phone_keys.values():
         raise NotFast  # a phone that is not one: the general path rejects the row
 
+    one: dict[Any, Any] = {}  # each repeated value (or key) as one object
     # Each order's identities, in validate_event's order: e-mail, phone, source id.
     keys_of: list[list[tuple[str, str, str]]] = []
     raw_of_key: dict[tuple[str, str, str], str] = {}
-    for row in orders:
+    orders = []
+    for (
+        o, external_id, when, email, email_key, phone, customer_id, name, country, channel,
+        _, currency, _, _,
+    ) in rows:  # fmt: skip
         keys = []
-        if row[3]:
-            key = ("email", "", row[4])
-            keys.append(key)
-            raw_of_key.setdefault(key, row[3])
-        if row[5]:
-            key = ("phone", "", phone_keys[row[5]])
-            keys.append(key)
-            raw_of_key.setdefault(key, row[5])
-        if row[6]:
-            key = ("external", SOURCE, row[6])
-            keys.append(key)
-            raw_of_key.setdefault(key, row[6])
+        for key, raw in (
+            (("email", "", email_key), email),
+            (("phone", "", phone_keys.get(phone)), phone),
+            (("external", SOURCE, customer_id), customer_id),
+        ):
+            if raw:
+                key = one.setdefault(key, key)
+                keys.append(key)
+                raw_of_key.setdefault(key, raw)
         keys_of.append(keys)
-    # Money stays text (as DuckDB wrote it) until this process needs to add it up: Decimals
-    # cost more to send to the importing process than anything else in a chunk.
-    lines = source.line_rows(chunk)
+        country, channel, currency = (one.setdefault(v, v) for v in (country, channel, currency))
+        orders.append((o, external_id, when, name, country, channel, currency))
+    # Money stays text (as DuckDB wrote it) until the importer adds it up: Decimals cost more
+    # to send than anything else in a chunk.
+    lines = [
+        (o, one.setdefault(pid, pid), one.setdefault(name, name), qty, price, cut)
+        for o, pid, name, qty, price, cut in source.line_rows(chunk)
+    ]
     return Prepared(
         orders=orders,
         lines=lines,
         keys_of=keys_of,
         raw_of_key=raw_of_key,
         groups=bulk.group_by_keys(keys_of),
-        when_of=[_when(row[2]) for row in orders],
+        when_of=[_when(row[2]) for row in rows],
         # The order's amount, else its lines' total when it has lines (as validate_event).
         amounts=[
-            row[10] if row[10] is not None else (row[12] if row[13] else None) for row in orders
+            row[10] if row[10] is not None else (row[12] if row[13] else None) for row in rows
         ],
     )
 
@@ -641,7 +652,7 @@ def _store(
     profiles.update(bulk.load_people(existing - remembered.keys()))
     for i, row in enumerate(orders):
         profile = profiles[person_of[i]]
-        name, country = row[7], row[8]
+        name, country = row[3], row[4]
         if name and not profile.display_name:
             profile.display_name = name
             profile.changed = True
@@ -690,7 +701,7 @@ def _store(
                 tp_ids[i],
                 person_of[i],
                 "order",
-                row[9],
+                row[5],
                 "",
                 times[i],
                 SOURCE,
@@ -699,7 +710,7 @@ def _store(
                 "",
                 "",
                 amounts[i],
-                row[11],
+                row[6],
                 None,
                 None,
                 "{}",
