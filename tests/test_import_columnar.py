@@ -143,6 +143,13 @@ def test_a_clean_file_goes_the_fast_way_and_stores_the_same(tmp_path, lane_use):
     assert (ada.order_count, str(ada.total_spent), ada.stage) == (3, "114.10", "active")
 
 
+def test_a_short_first_chunk_stores_the_same(tmp_path, monkeypatch, lane_use):
+    monkeypatch.setattr(columnar, "FIRST_CHUNK_ORDERS", 1)
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
+    assert lane_use["chunks"] == 5  # 1, then 4 at a time: 1 + 4 + 4 + 4 + 3
+    assert (lane, lane_counts) == (general, general_counts)
+
+
 def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lane_use):
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + DOUBTFUL)
     assert lane_use["chunks"] == 2  # the chunks with doubtful rows went the general way
