@@ -138,10 +138,13 @@ class ColumnarFile:
 
         self.path = path
         self.now = now or datetime.now(UTC)
-        self._tmp = None if spill else tempfile.TemporaryDirectory(prefix="devotion-import-")
+        self._tmp = None
+        if not spill:
+            self._tmp = tempfile.TemporaryDirectory(prefix="devotion-import-")
+            spill = self._tmp.name
         self.db = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
         self.db.execute("SET GLOBAL TimeZone = 'UTC'")  # for the cursors of other threads too
-        self.db.execute("SET temp_directory = ?", [spill or self._tmp.name])
+        self.db.execute("SET temp_directory = ?", [spill])
         self.header, self.delimiter = _first_line(path)
         self.names = [name.strip().lower() for name in self.header]
         self.rows = 0
@@ -168,12 +171,16 @@ class ColumnarFile:
             )
         except duckdb.Error:
             return False  # not UTF-8, ragged rows, stray quotes: the general path reports them
-        (self.rows,) = self.db.execute("SELECT count(*) FROM raw").fetchone()
+        self.rows = self._count("raw")
         # Row i must be physical line i + 2, so rejects name the right line.
         if not self.rows or self._physical_lines() != self.rows + 1:
             return False
         self._check()
         return True
+
+    def _count(self, table: str) -> int:
+        row = self.db.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
 
     def _physical_lines(self) -> int:
         count, last = 0, b"\n"
@@ -274,17 +281,25 @@ class ColumnarFile:
     # -- chunks ------------------------------------------------------------------------------
 
     def chunks(self, orders: int = 0) -> Iterator[Chunk]:
-        """Consecutive orders, ``orders`` (:data:`CHUNK_ORDERS`) at a time, in file order;
-        the first chunk has at most :data:`FIRST_CHUNK_ORDERS`, so the importer, which waits
-        for it, starts sooner."""
+        """Consecutive orders, ``orders`` (:data:`CHUNK_ORDERS`) at a time, in file order.
+        The first chunks are smaller (:data:`FIRST_CHUNK_ORDERS`, then twice as many each
+        time): the importer waits for the first one while the file loads, then each chunk is
+        prepared while the one before is stored, which takes longer."""
         size = int(orders or CHUNK_ORDERS)
-        first = min(size, FIRST_CHUNK_ORDERS)
+        total = self._count("orders")
+        bounds, start, step = [], 1, min(size, FIRST_CHUNK_ORDERS)
+        while start <= total:
+            bounds.append((start, start + step - 1))
+            start, step = start + step, min(size, step * 2)
         result = self.db.execute(
-            f"""
-            SELECT CASE WHEN o <= {first} THEN 0 ELSE 1 + (o - {first} - 1) // {size} END AS c,
-                   min(first_row), max(last_row), bool_and(ok)
-            FROM orders GROUP BY c ORDER BY c
             """
+            SELECT b.c, min(first_row), max(last_row), bool_and(ok)
+            FROM orders JOIN (SELECT unnest(?) AS lo, unnest(?) AS hi,
+                                     generate_subscripts(?, 1) AS c) AS b
+                 ON o BETWEEN b.lo AND b.hi
+            GROUP BY b.c ORDER BY b.c
+            """,
+            [[lo for lo, _ in bounds], [hi for _, hi in bounds], [lo for lo, _ in bounds]],
         )
         for _, first, last, ok in result.fetchall():
             yield Chunk(first, last, bool(ok), self.rows)
