@@ -169,6 +169,10 @@ def write_orders(path: Path, rows: int, customers: int, source: str, seed: int =
 
 def _environment(db: str, home: Path) -> dict[str, str]:
     env = dict(os.environ, DEVOTION_HOME=str(home), DJANGO_SETTINGS_MODULE="devotion.settings")
+    # Python caches compiled modules, so a command starts faster from its second run; where
+    # the environment turns that off (this CI machine does), each import paid ~1 s for
+    # compiling Django and the project. Measure what a normal installation runs.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if db == "postgres":
         env["DATABASE_URL"] = f"{SERVER}/{BENCH_DB}"
     else:

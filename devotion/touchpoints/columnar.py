@@ -218,8 +218,7 @@ class ColumnarFile:
                 FROM raw
             )
             SELECT *,
-                   CASE WHEN regexp_full_match(occurred_at, '{_ISO}')
-                        THEN try_cast(occurred_at AS TIMESTAMPTZ) END AS occurred,
+                   try_cast(occurred_at AS TIMESTAMPTZ) AS occurred,
                    lower(email) AS email_key,
                    CASE WHEN name <> '' THEN name
                         ELSE concat_ws(' ', nullif(first_name, ''), nullif(last_name, ''))
@@ -238,6 +237,7 @@ class ColumnarFile:
             SELECT n, external_id,
                    plain
                    AND external_id <> '' AND strlen(external_id) <= 200
+                   AND regexp_full_match(occurred_at, '{_ISO}')
                    AND occurred IS NOT NULL AND occurred <= TIMESTAMP '{limit:%Y-%m-%d %H:%M:%S}'
                    AND (email = '' OR (regexp_full_match(email, '{_ASCII}')
                         AND strlen(email) <= 320 AND regexp_full_match(email_key, '{_EMAIL}')))
