@@ -45,7 +45,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from devotion.lib.normalize import normalize_phone
-from devotion.people.models import Identity, stage_for_order_count
+from devotion.people.models import Identity, Person, Stage, stage_for_order_count
 from devotion.touchpoints import bulk, columnar_child
 from devotion.touchpoints.events import FUTURE_SLACK
 from devotion.touchpoints.models import OrderLine, Touchpoint
@@ -582,13 +582,37 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             ((row[0], group_of[i], row[1], row[2], row[9], amounts[i], row[11])
              for i, row in enumerate(rows)),
             source.line_rows(chunk),
+            _new_people(prepared),
+            ((g, *key, raw_of_key[key][:320])
+             for g, keys in enumerate(prepared.keys) for key in keys),
         )  # fmt: skip
     return prepared
 
 
-def _stage(path: str, orders: Iterable[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> None:
-    """Write a chunk's orders and lines into a new SQLite file for :func:`_insert_staged`.
-    Columns have no declared type, so values keep the type they were written with."""
+def _new_people(prepared: Prepared) -> Iterator[tuple[Any, ...]]:
+    """Each group as a new person's row (bulk.Profile.ROW, as bulk.insert_people writes it),
+    for the groups nobody owns yet."""
+    for g, firsts in enumerate(prepared.firsts):
+        name = firsts[1]
+        count, spent = prepared.counts[g], prepared.spent[g]
+        total = bulk.ZERO if spent is None else bulk.ZERO + Decimal(spent)
+        yield (
+            g, name, *Person.name_keys(name), firsts[5], firsts[7], firsts[3], False, False,
+            True, *prepared.seen[g], count, str(total),
+            stage_for_order_count(count, Stage.PROSPECT.value),
+        )  # fmt: skip
+
+
+def _stage(
+    path: str,
+    orders: Iterable[tuple[Any, ...]],
+    lines: list[tuple[Any, ...]],
+    people: Iterable[tuple[Any, ...]],
+    identities: Iterable[tuple[Any, ...]],
+) -> None:
+    """Write a chunk's orders, lines, groups as new people, and identities into a new SQLite
+    file for :func:`_insert_staged`. Columns have no declared type, so values keep the type
+    they were written with."""
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
         db.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
         db.execute("PRAGMA synchronous = OFF")
@@ -602,6 +626,10 @@ def _stage(path: str, orders: Iterable[tuple[Any, ...]], lines: list[tuple[Any, 
             "CREATE TABLE line (o, product_id, product_name, quantity, unit_price, discount)"
         )
         db.executemany("INSERT INTO line VALUES (?, ?, ?, ?, ?, ?)", lines)
+        db.execute(f"CREATE TABLE person (g INTEGER PRIMARY KEY, {', '.join(bulk.Profile.ROW)})")
+        db.executemany(f"INSERT INTO person VALUES (?{', ?' * len(bulk.Profile.ROW)})", people)
+        db.execute("CREATE TABLE identity (g, kind, source, value, raw_value)")
+        db.executemany("INSERT INTO identity VALUES (?, ?, ?, ?, ?)", identities)
         db.execute("COMMIT")
 
 
@@ -813,7 +841,6 @@ def _store(
 
     # 3. Write: people, identities, touchpoints (an order stored already fails the unique
     #    key here, see store_prepared), lines, then the people who were there.
-    bulk.insert_people([profiles[pk] for pk in new_people], now)
     identity_table = bulk.Table.of(Identity, "person_id", "kind", "source", "value", "raw_value")
     rest = identity_table.defaults(now)
     new_keys: dict[Key, tuple[Any, ...]] = {}
@@ -821,10 +848,16 @@ def _store(
         for key in keys:
             if key not in owner:
                 new_keys[key] = (person_of[g], *key, raw_of_key[key][:320], *rest)
-    identity_table.insert([new_keys[key] for key in sorted(new_keys)])
     if chunk.staged:
-        _insert_staged(chunk, person_of, tp_ids, now)
+        # New people and their identities come from the staged file; only new identities
+        # of people stored before are written from here.
+        _insert_staged(chunk, person_of, created, tp_ids, now)
+        identity_table.insert(
+            [new_keys[key] for key in sorted(new_keys) if new_keys[key][0] not in created]
+        )
     else:
+        bulk.insert_people([profiles[pk] for pk in new_people], now)
+        identity_table.insert([new_keys[key] for key in sorted(new_keys)])
         _insert_rows(chunk, person_of, tp_ids, now)
     touched = [p for p in profiles.values() if p.pk not in created]
     bulk.update_people([p for p in touched if p.changed], now, counts_only=False)
@@ -840,8 +873,11 @@ _ORDER_CONSTANTS = {
 }  # fmt: skip
 
 
-def _insert_staged(chunk: Prepared, person_of: list[int], tp_ids: list[int], now: datetime) -> None:
-    """SQLite: copy the staged orders and lines in, each order with its group's person."""
+def _insert_staged(
+    chunk: Prepared, person_of: list[int], created: set[int], tp_ids: list[int], now: datetime
+) -> None:
+    """SQLite: copy the staged new people with their identities, then the orders and lines,
+    each order with its group's person."""
     first_id = tp_ids[0]
     if tp_ids[-1] - first_id != len(tp_ids) - 1:
         raise NotFast  # SQLite hands out a run of ids (the write lock is held): never here
@@ -860,14 +896,34 @@ def _insert_staged(chunk: Prepared, person_of: list[int], tp_ids: list[int], now
     rest = tp_table.defaults(now)
     values += ["%s"] * len(rest)
     line_rest = line_table.defaults(now)
+    person_table = bulk.Table.of(Person, "id", *bulk.Profile.ROW)
+    person_rest = person_table.defaults(now)
+    identity_table = bulk.Table.of(Identity, "person_id", "kind", "source", "value", "raw_value")
+    identity_rest = identity_table.defaults(now)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_group "
-            "(g INTEGER PRIMARY KEY, person_id INTEGER NOT NULL)"
+            "(g INTEGER PRIMARY KEY, person_id INTEGER NOT NULL, new INTEGER NOT NULL)"
         )
         cursor.execute("DELETE FROM temp.import_group")
         cursor.executemany(
-            "INSERT INTO temp.import_group VALUES (%s, %s)", list(enumerate(person_of))
+            "INSERT INTO temp.import_group VALUES (%s, %s, %s)",
+            [(g, pk, pk in created) for g, pk in enumerate(person_of)],
+        )
+        cursor.execute(
+            f"INSERT INTO {person_table.name} ({person_table.columns}) "
+            f"SELECT m.person_id, {', '.join(f'p.{c}' for c in bulk.Profile.ROW)}"
+            f"{', %s' * len(person_rest)} FROM staged.person AS p "
+            "JOIN temp.import_group AS m ON m.g = p.g WHERE m.new ORDER BY m.person_id",
+            person_rest,
+        )
+        cursor.execute(
+            f"INSERT INTO {identity_table.name} ({identity_table.columns}) "
+            f"SELECT m.person_id, i.kind, i.source, i.value, i.raw_value"
+            f"{', %s' * len(identity_rest)} FROM staged.identity AS i "
+            "JOIN temp.import_group AS m ON m.g = i.g WHERE m.new "
+            "ORDER BY i.kind, i.source, i.value",
+            identity_rest,
         )
         cursor.execute(
             f"INSERT INTO {tp_table.name} ({tp_table.columns}) SELECT {', '.join(values)} "
