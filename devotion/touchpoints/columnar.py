@@ -144,6 +144,8 @@ class ColumnarFile:
             self._tmp = tempfile.TemporaryDirectory(prefix="devotion-import-")
             spill = self._tmp.name
         self.spill = spill  # also where prepare stages chunks for SQLite
+        # Identities of earlier chunks: their people are likely stored by then (see prepare).
+        self.seen_keys: set[Key] = set()
         self.db = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY})
         self.db.execute("SET GLOBAL TimeZone = 'UTC'")  # for the cursors of other threads too
         self.db.execute("SET temp_directory = ?", [spill])
@@ -482,7 +484,9 @@ class Prepared:
     counts: list[int]
     spent: list[str | None]  # its orders' amounts added up; None when none had one
     raw_of_key: dict[Key, str]  # each identity as first written in the file
-    staged: str = ""  # SQLite: the file with tables ``tp`` and ``line``
+    staged: str = ""  # SQLite: the file with tables ``tp``, ``line``, ``person``, ``identity``
+    # SQLite: groups not staged as new people (an earlier chunk had one of their identities)
+    unstaged: frozenset[int] = frozenset()
     # PostgreSQL, per order: (group, order id, time as stored, channel, amount, currency)
     order_rows: list[tuple[Any, ...]] | None = None
     # PostgreSQL, per line: (order number, product id, name, quantity, unit price, discount)
@@ -576,6 +580,16 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             for o, pid, name, qty, price, cut in source.line_rows(chunk)
         ]
     else:
+        # A group with an identity of an earlier chunk is most likely stored by now: staging
+        # it as a new person would be wasted work. Should it be new after all, the importer
+        # writes it from the group's data instead.
+        seen = source.seen_keys
+        prepared.unstaged = frozenset(
+            g for g, keys in enumerate(prepared.keys) if not seen.isdisjoint(keys)
+        )
+        seen.update(raw_of_key)
+        if len(seen) > Memory.LIMIT:
+            seen.clear()
         prepared.staged = str(Path(source.spill) / f"chunk-{chunk.first_row}.sqlite3")
         _stage(
             prepared.staged,
@@ -584,15 +598,18 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             source.line_rows(chunk),
             _new_people(prepared),
             ((g, *key, raw_of_key[key][:320])
-             for g, keys in enumerate(prepared.keys) for key in keys),
+             for g, keys in enumerate(prepared.keys) if g not in prepared.unstaged
+             for key in keys),
         )  # fmt: skip
     return prepared
 
 
 def _new_people(prepared: Prepared) -> Iterator[tuple[Any, ...]]:
-    """Each group as a new person's row (bulk.Profile.ROW, as bulk.insert_people writes it),
-    for the groups nobody owns yet."""
+    """Each group not in ``unstaged`` as a new person's row (bulk.Profile.ROW, as
+    bulk.insert_people writes it)."""
     for g, firsts in enumerate(prepared.firsts):
+        if g in prepared.unstaged:
+            continue
         name = firsts[1]
         count, spent = prepared.counts[g], prepared.spent[g]
         total = bulk.ZERO if spent is None else bulk.ZERO + Decimal(spent)
@@ -849,11 +866,17 @@ def _store(
             if key not in owner:
                 new_keys[key] = (person_of[g], *key, raw_of_key[key][:320], *rest)
     if chunk.staged:
-        # New people and their identities come from the staged file; only new identities
-        # of people stored before are written from here.
-        _insert_staged(chunk, person_of, created, tp_ids, now)
+        # New people and their identities come from the staged file; new identities of
+        # people stored before, and people the helper did not stage, are written from here.
+        unstaged = {person_of[g] for g in chunk.unstaged} & created
+        _insert_staged(chunk, person_of, created - unstaged, tp_ids, now)
+        bulk.insert_people([profiles[pk] for pk in new_people if pk in unstaged], now)
         identity_table.insert(
-            [new_keys[key] for key in sorted(new_keys) if new_keys[key][0] not in created]
+            [
+                new_keys[key]
+                for key in sorted(new_keys)
+                if new_keys[key][0] not in created or new_keys[key][0] in unstaged
+            ]
         )
     else:
         bulk.insert_people([profiles[pk] for pk in new_people], now)
@@ -874,10 +897,10 @@ _ORDER_CONSTANTS = {
 
 
 def _insert_staged(
-    chunk: Prepared, person_of: list[int], created: set[int], tp_ids: list[int], now: datetime
+    chunk: Prepared, person_of: list[int], staged: set[int], tp_ids: list[int], now: datetime
 ) -> None:
-    """SQLite: copy the staged new people with their identities, then the orders and lines,
-    each order with its group's person."""
+    """SQLite: copy the new people in ``staged`` with their identities, then the orders and
+    lines, each order with its group's person."""
     first_id = tp_ids[0]
     if tp_ids[-1] - first_id != len(tp_ids) - 1:
         raise NotFast  # SQLite hands out a run of ids (the write lock is held): never here
@@ -908,7 +931,7 @@ def _insert_staged(
         cursor.execute("DELETE FROM temp.import_group")
         cursor.executemany(
             "INSERT INTO temp.import_group VALUES (%s, %s, %s)",
-            [(g, pk, pk in created) for g, pk in enumerate(person_of)],
+            [(g, pk, pk in staged) for g, pk in enumerate(person_of)],
         )
         cursor.execute(
             f"INSERT INTO {person_table.name} ({person_table.columns}) "
@@ -960,7 +983,9 @@ def _insert_rows(chunk: Prepared, person_of: list[int], tp_ids: list[int], now: 
 
 
 def _when(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    """A stored time (UTC text) as an aware datetime; parsing the offset is cheaper than
+    replacing the naive result's zone."""
+    return datetime.fromisoformat(text + "+00:00")
 
 
 __all__ = [
