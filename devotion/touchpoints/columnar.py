@@ -451,6 +451,11 @@ class NotFast(Exception):
     """This chunk needs the general path (a stored order, a repeat, a merge)."""
 
 
+class WrittenMeanwhile(NotFast):
+    """Someone else wrote while the chunk relied on what earlier chunks stored: the general
+    path stores it (PostgreSQL; see :class:`Memory`)."""
+
+
 Key = tuple[str, str, str]  # an identity: (kind, source, value)
 # Profile fields an order fills when they are empty, in Prepared.firsts order.
 FILLS = ("display_name", "country", "primary_email", "primary_phone")
@@ -469,8 +474,8 @@ class Prepared:
     - SQLite: the helper writes them into a small database file of their own (``staged``),
       which the importer attaches and copies with two ``INSERT ... SELECT`` statements —
       about twice as fast as binding each row from Python, and nothing per row to unpickle.
-    - PostgreSQL: as rows (``order_rows``, ``lines``) for ``COPY``; repeated values (channels,
-      currencies, products) are one object each, which pickle then sends once.
+    - PostgreSQL: as ``COPY`` text the helper renders (``copy_orders``, ``copy_lines``),
+      all but each row's first columns (ids and person), which only the importer knows.
     """
 
     first_order: int  # the chunk's first order number; its orders are numbered on from there
@@ -487,9 +492,14 @@ class Prepared:
     staged: str = ""  # SQLite: the file with tables ``tp``, ``line``, ``person``, ``identity``
     # SQLite: groups not staged as new people (an earlier chunk had one of their identities)
     unstaged: frozenset[int] = frozenset()
-    # PostgreSQL, per order: (group, order id, time as stored, channel, amount, currency)
+    # PostgreSQL, per order: (group, its touchpoint's COPY line after id and person)
+    copy_orders: list[tuple[int, str]] | None = None
+    # PostgreSQL, per line: (order number, its COPY line after the touchpoint id)
+    copy_lines: list[tuple[int, str]] | None = None
+    # SQLite inside a transaction (see _read_staged), per order: (group, order id, time as
+    # stored, channel, amount, currency); per line: (order number, product id, name,
+    # quantity, unit price, discount)
     order_rows: list[tuple[Any, ...]] | None = None
-    # PostgreSQL, per line: (order number, product id, name, quantity, unit price, discount)
     lines: list[tuple[Any, ...]] | None = None
 
 
@@ -570,15 +580,24 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
         prepared.spent.append(None if spent is None else str(spent))
 
     if bulk.on_postgres():
-        prepared.order_rows = [
-            (group_of[i], row[1], row[2], one.setdefault(row[9], row[9]), amounts[i],
-             one.setdefault(row[11], row[11]))
+        # The columns after id and person (bulk.TOUCHPOINT_FIELDS, then the defaults).
+        tp_rest = _copy_text(
+            bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS).defaults(source.now)
+        )
+        line_rest = _copy_text(bulk.Table.of(OrderLine, *bulk.LINE_FIELDS).defaults(source.now))
+        prepared.copy_orders = [
+            (group_of[i],
+             f"\torder\t{_copy_escape(row[9])}\t\t{row[2]}+00:00\t{SOURCE}\t"
+             f"{_copy_escape(row[1])}\t\t\t\t{amounts[i] or NULL}\t{_copy_escape(row[11])}"
+             f"\t{NULL}\t{NULL}\t{{}}{tp_rest}\n")
             for i, row in enumerate(rows)
         ]  # fmt: skip
-        prepared.lines = [
-            (o, one.setdefault(pid, pid), one.setdefault(name, name), qty, price, cut)
+        prepared.copy_lines = [
+            (o,
+             f"\t{_copy_escape(pid)}\t{_copy_escape(name)}\t{qty}\t{price or NULL}\t{cut}"
+             f"{line_rest}\n")
             for o, pid, name, qty, price, cut in source.line_rows(chunk)
-        ]
+        ]  # fmt: skip
     else:
         # A group with an identity of an earlier chunk is most likely stored by now: staging
         # it as a new person would be wasted work. Should it be new after all, the importer
@@ -602,6 +621,28 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
              for key in keys),
         )  # fmt: skip
     return prepared
+
+
+NULL = "\\N"  # COPY's text format: a missing value
+
+
+def _copy_escape(value: str) -> str:
+    """A text value in COPY's text format. Tabs and line breaks never reach here (a row with
+    one is not clean), so only the backslash needs escaping."""
+    return value.replace("\\", "\\\\") if "\\" in value else value
+
+
+def _copy_text(values: tuple[Any, ...]) -> str:
+    """Column defaults as the tail of a COPY line: each after a tab."""
+    out = []
+    for value in values:
+        if value is None:
+            out.append(NULL)
+        elif isinstance(value, bool):
+            out.append("t" if value else "f")
+        else:
+            out.append(_copy_escape(str(value)))
+    return "".join(f"\t{text}" for text in out)
 
 
 def _new_people(prepared: Prepared) -> Iterator[tuple[Any, ...]]:
@@ -710,7 +751,7 @@ class Memory:
         (xmax, others), *_ = bulk.pg_rows(_PG_ENDED, [])
         alone = self._alone and xmax == self._xid and not others
         if self._relied and not alone:
-            raise NotFast
+            raise WrittenMeanwhile
         return alone
 
     def remember(
@@ -881,7 +922,10 @@ def _store(
     else:
         bulk.insert_people([profiles[pk] for pk in new_people], now)
         identity_table.insert([new_keys[key] for key in sorted(new_keys)])
-        _insert_rows(chunk, person_of, tp_ids, now)
+        if chunk.copy_orders is not None:
+            _copy_in(chunk, person_of, tp_ids)
+        else:
+            _insert_rows(chunk, person_of, tp_ids, now)
     touched = [p for p in profiles.values() if p.pk not in created]
     bulk.update_people([p for p in touched if p.changed], now, counts_only=False)
     bulk.update_people([p for p in touched if not p.changed], now, counts_only=True)
@@ -962,16 +1006,38 @@ def _insert_staged(
         cursor.execute("DELETE FROM temp.import_group")
 
 
+def _copy_in(chunk: Prepared, person_of: list[int], tp_ids: list[int]) -> None:
+    """PostgreSQL: the orders and lines as the helper rendered them, with ids and people."""
+    assert chunk.copy_orders is not None and chunk.copy_lines is not None
+    base = chunk.first_order
+    for table, text in (
+        (
+            bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS),
+            "".join([f"{tp_ids[i]}\t{person_of[g]}{rest}"
+                     for i, (g, rest) in enumerate(chunk.copy_orders)]),
+        ),
+        (
+            bulk.Table.of(OrderLine, *bulk.LINE_FIELDS),
+            "".join([f"{tp_ids[o - base]}{rest}" for o, rest in chunk.copy_lines]),
+        ),
+    ):  # fmt: skip
+        sql = f"COPY {table.name} ({table.columns}) FROM STDIN"
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            copy.write(text)
+
+
 def _insert_rows(chunk: Prepared, person_of: list[int], tp_ids: list[int], now: datetime) -> None:
-    """The orders and lines as rows (PostgreSQL: ``COPY``)."""
+    """SQLite: the orders and lines as rows (see _read_staged)."""
     assert chunk.order_rows is not None and chunk.lines is not None
     tp_table = bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS)
     tp_rest = tp_table.defaults(now)
-    # The text DuckDB wrote is what the SQLite backend stores; PostgreSQL reads it as UTC.
-    suffix = "+00:00" if bulk.on_postgres() else ""
     tp_table.insert(
         [
-            (tp_ids[i], person_of[g], "order", channel, "", when + suffix, SOURCE, order_id,
+            (tp_ids[i], person_of[g], "order", channel, "", when, SOURCE, order_id,
              "", "", "", amount, currency, None, None, "{}", *tp_rest)
             for i, (g, order_id, when, channel, amount, currency) in enumerate(chunk.order_rows)
         ]
@@ -996,6 +1062,7 @@ __all__ = [
     "Memory",
     "NotFast",
     "Prepared",
+    "WrittenMeanwhile",
     "eligible",
     "prepare",
     "prepared_in_helper",
