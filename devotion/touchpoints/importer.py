@@ -228,11 +228,11 @@ class Importer:
                         self._bytes_read = bytes_read
                         self._save_progress()
                         checkpointer.committed()
-                        gc.collect(1)  # the chunk's young objects
                         continue
                 memory.clear()  # the general path writes what the lane does not remember
                 items = reader.items(iter(rows.records(chunk)), now)
                 self._flush(Batch(items, bytes_read))
+                gc.collect(1)  # whatever cycles the general path left
         return True
 
     def _import(self, messages: Iterator[tuple[str, Any]]) -> None:
@@ -314,8 +314,10 @@ class Importer:
 
 @contextlib.contextmanager
 def _cycle_collector_paused() -> Iterator[None]:
-    """What a chunk makes is freed by reference counting; the cycle collector would only walk
-    the people the lane remembers again and again. The caller collects young objects."""
+    """What a lane chunk makes is freed by reference counting (a collection after each chunk
+    of a 1M-row import found nothing, in 0.6 s); the cycle collector would only walk the
+    people the lane remembers again and again. The caller collects after general-path
+    chunks."""
     collecting = gc.isenabled()
     gc.disable()
     try:
