@@ -84,8 +84,12 @@ _ISO = (
 _MONEY = r"-?\d{1,12}(\.\d{1,2})?"
 _ASCII = r"[\x20-\x7e]*"
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
-# One chunk's rows (first and last row as parameters): their values and order number.
-_CHUNK_ROWS = "SELECT t.*, r.o FROM typed AS t JOIN rows AS r USING (n) WHERE t.n BETWEEN ? AND ?"
+# One chunk's rows (first and last row as parameters): their values and order number. The
+# range is repeated for each table so that each is only read there.
+_CHUNK_ROWS = (
+    "SELECT t.*, r.o FROM typed AS t JOIN rows AS r USING (n) "
+    "WHERE t.n BETWEEN $1 AND $2 AND r.n BETWEEN $1 AND $2"
+)
 
 
 @dataclass(slots=True)
@@ -320,7 +324,7 @@ class ColumnarFile:
         with self.db.cursor() as cursor:  # a cursor of its own: this may run in a thread
             return cursor.execute(
                 f"""
-            WITH chunk AS ({_CHUNK_ROWS})
+            WITH chunk AS NOT MATERIALIZED ({_CHUNK_ROWS})
             SELECT r.o, r.external_id,
                    strftime(r.occurred, '%Y-%m-%d %H:%M:%S')
                      || CASE WHEN microsecond(r.occurred) % 1000000 <> 0
@@ -331,7 +335,9 @@ class ColumnarFile:
                    CASE WHEN r.amount <> '' THEN CAST(CAST(r.amount AS DECIMAL(14, 2)) AS VARCHAR)
                         WHEN l.lines > 0 THEN CAST(l.total AS VARCHAR) END,
                    upper(r.currency)
-            FROM chunk AS r JOIN orders AS h ON r.n = h.first_row
+            FROM chunk AS r
+            JOIN (SELECT first_row FROM orders WHERE first_row BETWEEN $1 AND $2) AS h
+                 ON r.n = h.first_row
             JOIN (
                 SELECT o, count(*) FILTER (WHERE product_id <> '' OR product_name <> '') AS lines,
                        CAST(sum(CASE WHEN product_id <> '' OR product_name <> '' THEN
