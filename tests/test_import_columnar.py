@@ -496,10 +496,17 @@ def memory_use(monkeypatch):
 def test_later_chunks_rely_on_what_earlier_ones_stored(tmp_path, lane_use, memory_use):
     """With real transactions (as an import runs), chunks after the first use what the
     import stored itself instead of looking it up again, and store the same."""
+    import os
+
+    from devotion.touchpoints import bulk
+
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
     assert lane_use["chunks"] == 4
-    assert memory_use["chunks"] >= 2
     assert (lane, lane_counts) == (general, general_counts)
+    # PostgreSQL's rule is server-wide: a transaction in any database (here, the tests of
+    # another xdist worker) makes a chunk look everything up again. Only alone can this tell.
+    if not (bulk.on_postgres() and os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") != "1"):
+        assert memory_use["chunks"] >= 2
 
 
 @pytest.mark.django_db(transaction=True)
