@@ -555,3 +555,26 @@ def test_a_write_by_someone_else_between_chunks_is_noticed(tmp_path, monkeypatch
     assert memory_use["chunks"] == 0
     lee = Identity.objects.get(value="lee@example.com").person
     assert sorted(lee.touchpoints.values_list("external_id", flat=True)) == ["m-2", "m-5", "m-6"]
+
+
+@pytest.mark.parametrize(
+    ("text", "odd"),
+    [
+        ("a,b\n1,2\n", False),
+        ("a,b\r\n1,2\r\n", False),
+        ("a,b\n1,Caf\u00e9 \u2014 ok\n", False),  # an em dash starts like a space but is not one
+        ("a,b\n1,x\ry\n", True),  # a carriage return that ends no line
+        ("a,b\n1,x\u00a0y\n", True),
+        ("a,b\n1,x\ty\n", True),
+        ("a,b\n" + "1," + "x" * ((1 << 20) - 7) + "\u2028y\n", True),  # split across blocks
+        ("a,b\r\n" + "1," + "x" * ((1 << 20) - 8) + "\r\n2,3\r\n", False),  # CR LF split too
+    ],
+)
+def test_a_file_without_odd_whitespace_skips_the_per_row_test(tmp_path, text, odd):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    source = columnar.ColumnarFile(path)
+    try:
+        assert source._scan() == (text.count("\n"), odd)
+    finally:
+        source.close()
