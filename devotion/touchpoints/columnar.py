@@ -938,11 +938,15 @@ def _store(
     #    key here, see store_prepared), lines, then the people who were there.
     identity_table = bulk.Table.of(Identity, "person_id", "kind", "source", "value", "raw_value")
     rest = identity_table.defaults(now)
-    new_keys: dict[Key, tuple[Any, ...]] = {}
+    new_owner: dict[Key, int] = {}
     for g, keys in enumerate(chunk.keys):
         for key in keys:
             if key not in owner:
-                new_keys[key] = (person_of[g], *key, raw_of_key[key][:320], *rest)
+                new_owner[key] = person_of[g]
+
+    def identity_rows(keys: Iterable[Key]) -> list[tuple[Any, ...]]:
+        return [(new_owner[key], *key, raw_of_key[key][:320], *rest) for key in sorted(keys)]
+
     if chunk.staged:
         # New people and their identities come from the staged file; new identities of
         # people stored before, and people the helper did not stage, are written from here.
@@ -950,15 +954,11 @@ def _store(
         _insert_staged(chunk, person_of, created - unstaged, tp_ids, now)
         bulk.insert_people([profiles[pk] for pk in new_people if pk in unstaged], now)
         identity_table.insert(
-            [
-                new_keys[key]
-                for key in sorted(new_keys)
-                if new_keys[key][0] not in created or new_keys[key][0] in unstaged
-            ]
+            identity_rows(k for k, pk in new_owner.items() if pk not in created or pk in unstaged)
         )
     else:
         bulk.insert_people([profiles[pk] for pk in new_people], now)
-        identity_table.insert([new_keys[key] for key in sorted(new_keys)])
+        identity_table.insert(identity_rows(new_owner))
         if chunk.copy_orders is not None:
             _copy_in(chunk, person_of, tp_ids)
         else:
@@ -966,7 +966,7 @@ def _store(
     touched = [p for p in profiles.values() if p.pk not in created]
     bulk.update_people([p for p in touched if p.changed], now, counts_only=False)
     bulk.update_people([p for p in touched if not p.changed], now, counts_only=True)
-    owner.update((key, row[0]) for key, row in new_keys.items())
+    owner.update(new_owner)
     return chunk.orders, owner, profiles
 
 
