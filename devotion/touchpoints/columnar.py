@@ -61,9 +61,11 @@ COLUMNS = (
     "last_name", "country", "channel", "amount", "currency", "product_id", "product_name",
     "quantity", "unit_price", "discount",
 )  # fmt: skip
-# Orders per transaction (~100,000 rows). Fewer, larger chunks mean fewer updates of the same
-# regular customers and fewer commits: 30,000 took 10% longer; memory grows with it.
-CHUNK_ORDERS = 60_000
+# Orders per transaction (~150,000 rows). Fewer, larger chunks mean fewer updates of the same
+# regular customers and fewer commits: 30,000 took 10% longer than 60,000, and 60,000 5%
+# longer than 90,000. Memory grows with it: a 3M-row import peaked at 938 MiB for both
+# processes with 90,000 (864 MiB with 60,000); run that benchmark again before raising it.
+CHUNK_ORDERS = 90_000
 FIRST_CHUNK_ORDERS = 5_000
 MIN_BYTES = 4 * 1024 * 1024  # smaller files are quick enough the general way
 # DuckDB's share of memory; beyond it, it spills to a temporary folder. With 512 MB a 3M-row
