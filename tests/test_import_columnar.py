@@ -186,27 +186,6 @@ def test_a_person_met_under_two_identities_in_one_chunk_takes_the_first_name_in_
     )
 
 
-@pytest.mark.skipif(
-    reader.helper_context().get_start_method() != "fork", reason="the helper is spawned here"
-)
-def test_new_people_the_helper_did_not_stage_are_stored_the_same(tmp_path, monkeypatch, lane_use):
-    # The helper stages no group whose identity an earlier chunk had, expecting it stored
-    # by then. Here it wrongly expects that of every group: the importer writes them all.
-    class AllSeen(set):
-        def isdisjoint(self, other):
-            return False
-
-    class Source(columnar.ColumnarFile):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.seen_keys = AllSeen()
-
-    monkeypatch.setattr(columnar, "ColumnarFile", Source)  # the forked helper inherits it
-    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
-    assert lane_use["chunks"] == 4
-    assert (lane, lane_counts) == (general, general_counts)
-
-
 @pytest.mark.django_db  # the whole test runs inside one transaction
 def test_an_import_inside_a_transaction_stores_the_same(tmp_path, lane_use):
     from django.db import transaction
