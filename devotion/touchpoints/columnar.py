@@ -414,6 +414,7 @@ def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prep
             if kind in ("unfit", "done"):
                 return
             yield payload
+            payload = None  # not held while the next chunk is received
 
 
 def serve_chunks(path: str, now: datetime, chunk_orders: int, spill: str, conn: Any) -> None:

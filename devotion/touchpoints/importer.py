@@ -228,6 +228,9 @@ class Importer:
                         self._bytes_read = bytes_read
                         self._save_progress()
                         checkpointer.committed()
+                        # Let this chunk go before the next one is received: two at once
+                        # cost ~100 MB on PostgreSQL.
+                        prepared = None
                         continue
                 memory.clear()  # the general path writes what the lane does not remember
                 items = reader.items(iter(rows.records(chunk)), now)

@@ -376,6 +376,7 @@ def helper_messages(
             if kind == "crashed":
                 raise ReaderCrashed(f"reading {path.name} failed:\n{payload}")
             yield kind, payload
+            payload = None  # not held while the next message is received
     finally:
         receive.close()
         if process.is_alive():
