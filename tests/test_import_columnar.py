@@ -62,6 +62,7 @@ def _small_lane(monkeypatch):
     """Let test-sized files take the lane, in chunks of four orders."""
     monkeypatch.setattr(columnar, "MIN_BYTES", 0)
     monkeypatch.setattr(columnar, "CHUNK_ORDERS", 4)
+    monkeypatch.setattr(columnar, "CHUNK_ORDERS_POSTGRES", 4)
 
 
 @pytest.fixture

@@ -66,6 +66,9 @@ COLUMNS = (
 # longer than 90,000. Memory grows with it: a 3M-row import peaked at 938 MiB for both
 # processes with 90,000 (864 MiB with 60,000); run that benchmark again before raising it.
 CHUNK_ORDERS = 90_000
+# PostgreSQL's chunks carry their rows as COPY text through the pipe, ~100 MB more at 90,000
+# (895 MiB for a 1M-row import); its server is the bottleneck, so larger chunks gain little.
+CHUNK_ORDERS_POSTGRES = 60_000
 FIRST_CHUNK_ORDERS = 5_000
 MIN_BYTES = 4 * 1024 * 1024  # smaller files are quick enough the general way
 # DuckDB's share of memory; beyond it, it spills to a temporary folder. With 512 MB a 3M-row
@@ -404,10 +407,11 @@ def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prep
     :class:`~devotion.touchpoints.reader.ReaderCrashed` when the helper fails or dies.
     """
     # This process owns DuckDB's spill folder: it outlives a helper that is stopped or dies.
+    orders = CHUNK_ORDERS_POSTGRES if bulk.on_postgres() else CHUNK_ORDERS
     with (
         tempfile.TemporaryDirectory(prefix="devotion-import-") as spill,
         contextlib.closing(
-            helper_messages(columnar_child.run, (str(path), now, CHUNK_ORDERS, spill), path)
+            helper_messages(columnar_child.run, (str(path), now, orders, spill), path)
         ) as messages,
     ):
         for kind, payload in messages:
