@@ -2,8 +2,9 @@
 
 A million-row orders file through the general path costs ~45 µs a row to read, map and
 validate in Python and as much again to store. Here DuckDB reads and checks the whole file
-column by column first (about 1.5 µs a row, on every core), and each chunk of orders is
-stored with a handful of statements and a little Python per order and per customer.
+column by column first (about 1.5 µs a row, on every core). A helper process then prepares
+each chunk of orders per customer (see :class:`Prepared`) while the importer stores the one
+before with a handful of statements and a little Python per customer.
 
 The lane is exact or it is not taken. It only handles what it can prove gives the same result
 as :func:`~devotion.touchpoints.events.validate_event` and ``ingest``:
