@@ -533,9 +533,8 @@ class Prepared:
     copy_orders: list[tuple[int, str]] | None = None
     # PostgreSQL, per line: (order number, its COPY line after the touchpoint id)
     copy_lines: list[tuple[int, str]] | None = None
-    # SQLite inside a transaction (see _read_staged), per order: (group, order id, time as
-    # stored, channel, amount, currency); per line: (order number, product id, name,
-    # quantity, unit price, discount)
+    # SQLite inside a transaction (see _read_staged), per order: (group, *_FROM_ORDER); per
+    # line: (order number, product id, name, quantity, unit price, discount)
     order_rows: list[tuple[Any, ...]] | None = None
     lines: list[tuple[Any, ...]] | None = None
 
@@ -643,6 +642,7 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
         prepared.staged = str(Path(source.spill) / f"chunk-{chunk.first_row}.sqlite3")
         _stage(
             prepared.staged,
+            # o, g, then _FROM_ORDER
             ((row[0], group_of[i], row[1], row[2], row[9], amounts[i], row[11])
              for i, row in enumerate(rows)),
             source.line_rows(chunk),
@@ -679,10 +679,7 @@ def _stage(path: str, orders: Iterable[tuple[Any, ...]], lines: list[tuple[Any, 
         db.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
         db.execute("PRAGMA synchronous = OFF")
         db.execute("BEGIN")
-        db.execute(
-            "CREATE TABLE tp (o INTEGER PRIMARY KEY, g, external_id, occurred_at, channel, "
-            "amount, currency)"
-        )
+        db.execute(f"CREATE TABLE tp (o INTEGER PRIMARY KEY, g, {', '.join(_FROM_ORDER)})")
         db.executemany("INSERT INTO tp VALUES (?, ?, ?, ?, ?, ?, ?)", orders)
         db.execute(
             "CREATE TABLE line (o, product_id, product_name, quantity, unit_price, discount)"
@@ -830,7 +827,7 @@ def _read_staged(chunk: Prepared) -> None:
     bound from Python). For an import run inside the caller's transaction."""
     with contextlib.closing(sqlite3.connect(chunk.staged)) as db:
         chunk.order_rows = db.execute(
-            "SELECT g, external_id, occurred_at, channel, amount, currency FROM tp ORDER BY o"
+            f"SELECT g, {', '.join(_FROM_ORDER)} FROM tp ORDER BY o"
         ).fetchall()
         chunk.lines = db.execute("SELECT * FROM line ORDER BY rowid").fetchall()
     Path(chunk.staged).unlink()
@@ -927,7 +924,9 @@ def _store(
     return chunk.orders, owner, profiles
 
 
-# The order touchpoint's columns besides id, person, and what comes from the order.
+# The order touchpoint's columns that come from the order (the staged ``tp`` table's, after
+# ``o`` and ``g``), and the others besides id and person.
+_FROM_ORDER = ("external_id", "occurred_at", "channel", "amount", "currency")
 _ORDER_CONSTANTS = {
     "kind": "order", "direction": "", "source": SOURCE, "thread": "", "subject": "", "text": "",
     "rating": None, "staff_id": None, "extra": "{}",
@@ -941,13 +940,11 @@ def _insert_staged(chunk: Prepared, person_of: list[int], tp_ids: list[int], now
         raise NotFast  # SQLite hands out a run of ids (the write lock is held): never here
     tp_table = bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS)
     line_table = bulk.Table.of(OrderLine, *bulk.LINE_FIELDS)
-    from_order = {"amount": "t.amount", "currency": "t.currency", "channel": "t.channel",
-                  "occurred_at": "t.occurred_at", "external_id": "t.external_id"}  # fmt: skip
     values: list[str] = ["%s + t.o", "m.person_id"]
     params: list[Any] = [first_id - chunk.first_order]
     for name in bulk.TOUCHPOINT_FIELDS[2:]:
-        if name in from_order:
-            values.append(from_order[name])
+        if name in _FROM_ORDER:
+            values.append(f"t.{name}")
         else:
             values.append("%s")
             params.append(_ORDER_CONSTANTS[name])
@@ -974,7 +971,6 @@ def _insert_staged(chunk: Prepared, person_of: list[int], tp_ids: list[int], now
             f"l.discount{', %s' * len(line_rest)} FROM staged.line AS l ORDER BY l.rowid",
             [first_id - chunk.first_order, *line_rest],
         )
-        cursor.execute("DELETE FROM temp.import_group")
 
 
 def _copy_in(chunk: Prepared, person_of: list[int], tp_ids: list[int]) -> None:
@@ -1006,13 +1002,15 @@ def _insert_rows(chunk: Prepared, person_of: list[int], tp_ids: list[int], now: 
     assert chunk.order_rows is not None and chunk.lines is not None
     tp_table = bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS)
     tp_rest = tp_table.defaults(now)
-    tp_table.insert(
-        [
-            (tp_ids[i], person_of[g], "order", channel, "", when, SOURCE, order_id,
-             "", "", "", amount, currency, None, None, "{}", *tp_rest)
-            for i, (g, order_id, when, channel, amount, currency) in enumerate(chunk.order_rows)
+    rows = []
+    for i, (g, *from_order) in enumerate(chunk.order_rows):
+        order = dict(zip(_FROM_ORDER, from_order, strict=True))
+        values = [
+            order[name] if name in order else _ORDER_CONSTANTS[name]
+            for name in bulk.TOUCHPOINT_FIELDS[2:]
         ]
-    )  # fmt: skip
+        rows.append((tp_ids[i], person_of[g], *values, *tp_rest))
+    tp_table.insert(rows)
     line_table = bulk.Table.of(OrderLine, *bulk.LINE_FIELDS)
     line_rest = line_table.defaults(now)
     base = chunk.first_order
