@@ -12,6 +12,9 @@ process (which reads the file beside it) together, sampled every 0.2 s.
     uv run python bench/bench_import.py --rows 1000000 --db sqlite
     uv run python bench/bench_import.py --rows 1000000 --db postgres --source shopify --runs 3
 
+On PostgreSQL it also reports the server's CPU time for the run (its processes on this
+machine, read from /proc): the server does much of an import's work.
+
 ``--db postgres`` drops and creates the dedicated database ``devotion_bench_import`` on the
 server of ``BENCH_POSTGRES_URL`` (default ``postgres://postgres@127.0.0.1:5432``); ``--db
 sqlite`` uses a temporary ``DEVOTION_HOME``. Nothing else is touched.
@@ -167,6 +170,14 @@ def write_orders(path: Path, rows: int, customers: int, source: str, seed: int =
     return orders
 
 
+def _file_counts(path: Path, source: str) -> tuple[int, int]:
+    """The data rows and orders in a file this script wrote."""
+    column = "external_id" if source == "generic" else "Name"
+    with path.open(newline="") as file:
+        ids = [row[column] for row in csv.DictReader(file)]
+    return len(ids), len(set(ids))
+
+
 def _environment(db: str, home: Path) -> dict[str, str]:
     env = dict(os.environ, DEVOTION_HOME=str(home), DJANGO_SETTINGS_MODULE="devotion.settings")
     # Python caches compiled modules, so a command starts faster from its second run; where
@@ -256,6 +267,28 @@ def _rss(pid: int) -> int:
     return 0
 
 
+def _server_cpu() -> float | None:
+    """CPU seconds the local PostgreSQL server has used so far: its running processes, and
+    those that ended (the import's own connection ends with it), which count in the
+    postmaster's children. None where there is no such server or /proc."""
+    processes = {}  # pid: (parent, own ticks, ended children's ticks)
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        own, ended = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        processes[entry.name] = (fields[1], own, ended)
+    if not processes:
+        return None
+    ticks = sum(own for _, own, _ in processes.values())
+    # The postmaster is the one whose parent is not the server.
+    ticks += sum(ended for parent, _, ended in processes.values() if parent not in processes)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def run_once(args: argparse.Namespace, path: Path, orders: int, home: Path) -> dict[str, float]:
     env = _environment(args.db, home)
     _fresh_database(args.db, env)
@@ -264,6 +297,7 @@ def run_once(args: argparse.Namespace, path: Path, orders: int, home: Path) -> d
     if args.profile:
         command = [sys.executable, "-m", "cProfile", "-o", args.profile, *command[1:]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = _server_cpu() if args.db == "postgres" else None
     start = time.perf_counter()
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -275,6 +309,7 @@ def run_once(args: argparse.Namespace, path: Path, orders: int, home: Path) -> d
         sampler.join()
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_after = _server_cpu() if server_before is not None else None
     done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     if done.returncode:
         raise SystemExit(f"import failed:\n{done.stdout}\n{done.stderr}")
@@ -285,6 +320,11 @@ def run_once(args: argparse.Namespace, path: Path, orders: int, home: Path) -> d
         "rows_per_s": args.rows / seconds,
         "seconds": seconds,
         "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "server_cpu_s": (
+            server_after - server_before
+            if server_before is not None and server_after is not None
+            else -1.0
+        ),
         "peak_rss_mb": after.ru_maxrss / 1024,
         "peak_tree_mb": sampler.peak / 1024,
         "people": _count(args.db, env, "people_person"),
@@ -301,6 +341,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the importing process")
     parser.add_argument("--keep", action="store_true", help="keep the file and database")
+    parser.add_argument(
+        "--file", type=Path, help="import this file (written by an earlier run) instead"
+    )
     args = parser.parse_args()
     args.customers = args.customers or max(1, int(args.rows * 0.15))
 
@@ -308,11 +351,15 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="devotion-bench-import-"))
     path = home / f"{args.source}_orders.csv"
     start = time.perf_counter()
-    orders = write_orders(path, args.rows, args.customers, args.source)
+    if args.file:
+        path = args.file
+        args.rows, orders = _file_counts(path, args.source)
+    else:
+        orders = write_orders(path, args.rows, args.customers, args.source)
     print(
         f"workload: {args.rows:,} {args.source} rows ({orders:,} orders, "
         f"{path.stat().st_size / 1024**2:,.0f} MiB), {args.customers:,} customers, {args.db}; "
-        f"written in {time.perf_counter() - start:.1f}s",
+        f"ready in {time.perf_counter() - start:.1f}s",
         flush=True,
     )
     results = []
@@ -320,10 +367,12 @@ def main() -> None:
         for run in range(args.runs):
             result = run_once(args, path, orders, home)
             results.append(result)
+            server_s = result["server_cpu_s"]
+            server = f" + server {server_s:.1f}s" if server_s >= 0 else ""
             print(
                 f"run {run + 1}: {result['rows_per_s']:,.0f} rows/s "
                 f"({orders / result['seconds']:,.0f} orders/s), {result['seconds']:.1f}s, "
-                f"CPU {result['cpu_s']:.1f}s, peak RSS {result['peak_rss_mb']:.0f} MiB "
+                f"CPU {result['cpu_s']:.1f}s{server}, peak RSS {result['peak_rss_mb']:.0f} MiB "
                 f"(largest process; all together {result['peak_tree_mb']:.0f} MiB), "
                 f"{result['people']:,} people, load {os.getloadavg()[0]:.2f}",
                 flush=True,
