@@ -212,6 +212,63 @@ def test_backslashes_and_quotes_are_stored_as_written(tmp_path, lane_use):
     assert OrderLine.objects.get(product_id="K\\1").product_name == 'Mug "\\t"'
 
 
+def test_padded_and_quoted_cells_are_trimmed_as_the_general_path_trims_them(tmp_path, lane_use):
+    # The helper reads clean chunks from the file itself: with csv where a cell is quoted,
+    # by splitting where none is, trimming only chunks that have spaces around a cell.
+    padded = [
+        " p-1 ,2025-01-01T10:00:00Z, p1@example.com ,,,  Pat  Lee ,,,gb , Web,1.5 ,eur,"
+        "SKU-1, Mug ,2 ,0.75,",
+        "p-2,2025-01-02T10:00:00Z,p2@example.com,,,Pam,,,,,,EUR,SKU-2,Jug,1,3.10,0.05",
+        'p-3,2025-01-03T10:00:00Z,p3@example.com,,,"Lee, Pat",,,,,-0,EUR,,"Gift, card",1,,',
+        'p-4,"2025-01-04T10:00:00+01:00", p4@example.com,,," Ann ",,,,,,EUR,SKU-3,,1,-0.00,-0',
+        "p-5,2025-01-05T10:00:00Z,p5@example.com,,,Pia,,,,,,EUR,SKU-4,Cup,3,,0",
+        "p-5,2025-01-05T10:00:00Z,,,,,,,,,,,SKU-5,Saucer,2,1.25,0.50",
+    ]
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, padded)
+    assert lane_use["chunks"] == 2
+    assert (lane, lane_counts) == (general, general_counts)
+    assert lane_counts == [(5, 0, 0, [])]
+    amounts = dict(Touchpoint.objects.values_list("external_id", "amount"))
+    assert {key: str(value) for key, value in amounts.items()} == {
+        "p-1": "1.50", "p-2": "3.05", "p-3": "0.00", "p-4": "0.00", "p-5": "2.00",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-01-02", "2025-01-02T10:00:00Z", "2025-01-02 10:00:00", "2025-01-02T10:00:00",
+        "2025-01-02T10:00:00.5", "2025-01-02T10:00:00.000000Z", "2025-01-02T10:00:00.123456Z",
+        "2025-01-02T23:30:00-03:30", "2025-12-31T23:59:59.999999-00:30", "1999-03-01T00:00Z",
+        "2025-01-02 01:00:00+05:45", "2024-02-29T12:00:00+00:00",
+    ],
+)  # fmt: skip
+def test_times_are_stored_as_duckdb_reads_them(text):
+    import duckdb
+
+    db = duckdb.connect()
+    db.execute("SET TimeZone = 'UTC'")
+    expected = db.execute(
+        "SELECT strftime(t, '%Y-%m-%d %H:%M:%S') || CASE WHEN "
+        "microsecond(t) % 1000000 <> 0 THEN '.' || lpad(CAST(microsecond(t) % 1000000 AS "
+        f"VARCHAR), 6, '0') ELSE '' END FROM (SELECT TIMESTAMPTZ '{text}' AS t)"
+    ).fetchone()
+    assert expected is not None
+    assert columnar._stored_time(text) == expected[0]
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "-0", "-0.00", "5", "5.5", "007", "00.10", "-5.05", "123456789012.99", "1.2"]
+)
+def test_money_is_read_as_duckdb_reads_it(text):
+    import duckdb
+
+    sql = "SELECT CAST(CAST(? AS DECIMAL(14, 2)) AS VARCHAR)"
+    expected = duckdb.connect().execute(sql, [text]).fetchone()
+    assert expected is not None
+    assert str(columnar._cents(text)) == expected[0]
+
+
 def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lane_use):
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + DOUBTFUL)
     assert lane_use["chunks"] == 2  # the chunks with doubtful rows went the general way

@@ -2,9 +2,10 @@
 
 A million-row orders file through the general path costs ~45 µs a row to read, map and
 validate in Python and as much again to store. Here DuckDB reads and checks the whole file
-column by column first (about 1.5 µs a row, on every core). A helper process then prepares
-each chunk of orders per customer (see :class:`Prepared`) while the importer stores the one
-before with a handful of statements and a little Python per customer.
+column by column first (about 1.5 µs a row, on every core). A helper process then reads
+each clean chunk's lines again (plain Python: the check proved what they hold), prepares its
+orders per customer (see :class:`Prepared`) while the importer stores the one before with a
+handful of statements and a little Python per customer.
 
 The lane is exact or it is not taken. It only handles what it can prove gives the same result
 as :func:`~devotion.touchpoints.events.validate_event` and ``ingest``:
@@ -33,6 +34,7 @@ import contextlib
 import csv
 import gc
 import itertools
+import operator
 import re
 import sqlite3
 import tempfile
@@ -49,7 +51,7 @@ from django.db import IntegrityError, connection, transaction
 from devotion.lib.normalize import normalize_phone
 from devotion.people.models import Identity, stage_for_order_count
 from devotion.touchpoints import bulk, columnar_child
-from devotion.touchpoints.events import FUTURE_SLACK
+from devotion.touchpoints.events import CENT, FUTURE_SLACK, ZERO
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.touchpoints.reader import Record, delimiter_of, helper_messages
 from devotion.webhooks.dispatch import wanted_events
@@ -98,12 +100,6 @@ _ISO = (
 _MONEY = r"-?\d{1,12}(\.\d{1,2})?"
 _ASCII = r"[\x20-\x7e]*"
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
-# One chunk's rows (first and last row as parameters): their values and order number. The
-# range is repeated for each table so that each is only read there.
-_CHUNK_ROWS = (
-    "SELECT t.*, r.o FROM typed AS t JOIN rows AS r USING (n) "
-    "WHERE t.n BETWEEN $1 AND $2 AND r.n BETWEEN $1 AND $2"
-)
 
 
 @dataclass(slots=True)
@@ -115,6 +111,7 @@ class Chunk:
     last_row: int
     clean: bool
     rows: int
+    spaced: bool = True  # whether any of its cells has spaces to trim
 
 
 def eligible(kind: str, source: str, fmt: str, path: Path) -> bool:
@@ -169,9 +166,14 @@ class ColumnarFile:
         self.header, self.delimiter = _first_line(path)
         self.names = [name.strip().lower() for name in self.header]
         self.rows = 0
+        self._file: Any = None  # the file as text, read a chunk at a time (see _cells)
+        self._next = 0  # the data row it is at (0-based)
+        self._money: dict[str, str] = {}  # money as written: as stored
 
     def close(self) -> None:
         self.db.close()
+        if self._file is not None:
+            self._file.close()
         if self._tmp is not None:
             self._tmp.cleanup()
 
@@ -235,13 +237,16 @@ class ColumnarFile:
     def _check(self, odd_space: bool = True) -> None:
         """Build ``rows``: each row's order number and whether it passes (``ok``; ``line_ok``
         for the cells a later line of an order adds), and ``orders``. The conditions below are
-        the whole contract. The values as ``ingest`` would store them stay a view (``typed``),
-        read back a chunk at a time: materialising a second wide copy of the file and carrying
-        it through the window functions cost DuckDB more than everything else together."""
+        the whole contract. The values as ``ingest`` would store them stay a view (``typed``)
+        the checks read once; :meth:`read` works out the same values for a clean chunk.
+        Materialising a second wide copy of the file and carrying it through the window
+        functions cost DuckDB more than everything else together."""
         col = {name: self._column(name) for name in COLUMNS}
         trimmed = {name: f"trim({sql})" for name, sql in col.items()}
         everything = " || chr(1) || ".join(col.values())
         plain = f"NOT regexp_matches({everything}, '{_ODD_SPACE}')" if odd_space else "TRUE"
+        # Whether a cell has spaces around it: chunks without any are read without trimming.
+        spaced = " OR ".join(f"{col[name]} <> {trimmed[name]}" for name in self.names)
         limit = (self.now + FUTURE_SLACK).replace(tzinfo=None)
         self.db.execute(
             f"""
@@ -249,7 +254,8 @@ class ColumnarFile:
             WITH cells AS (
                 SELECT rowid AS n,
                        {", ".join(f"{sql} AS {name}" for name, sql in trimmed.items())},
-                       {plain} AS plain
+                       {plain} AS plain,
+                       {spaced} AS spaced
                 FROM raw
             )
             SELECT *,
@@ -269,7 +275,7 @@ class ColumnarFile:
         self.db.execute(
             f"""
             CREATE TABLE checked AS
-            SELECT n, external_id,
+            SELECT n, external_id, spaced,
                    plain
                    AND external_id <> '' AND strlen(external_id) <= 200
                    AND regexp_full_match(occurred_at, '{_ISO}')
@@ -308,7 +314,8 @@ class ColumnarFile:
             """
             CREATE TABLE orders AS
             SELECT r.o, min(r.n) AS first_row, max(r.n) AS last_row,
-                   arg_min(c.head_ok, r.n) AND bool_and(c.line_ok) AS ok
+                   arg_min(c.head_ok, r.n) AND bool_and(c.line_ok) AS ok,
+                   bool_or(c.spaced) AS spaced
             FROM rows AS r JOIN checked AS c ON c.n = r.n
             GROUP BY r.o
             """
@@ -330,7 +337,7 @@ class ColumnarFile:
             start, step = start + step, min(size, step * 2)
         result = self.db.execute(
             """
-            SELECT b.c, min(first_row), max(last_row), bool_and(ok)
+            SELECT b.c, min(first_row), max(last_row), bool_and(ok), bool_or(spaced)
             FROM orders JOIN (SELECT unnest(?) AS lo, unnest(?) AS hi,
                                      generate_subscripts(?, 1) AS c) AS b
                  ON o BETWEEN b.lo AND b.hi
@@ -338,60 +345,142 @@ class ColumnarFile:
             """,
             [[lo for lo, _ in bounds], [hi for _, hi in bounds], [lo for lo, _ in bounds]],
         )
-        for _, first, last, ok in result.fetchall():
-            yield Chunk(first, last, bool(ok), self.rows)
+        for _, first, last, ok, spaced in result.fetchall():
+            yield Chunk(first, last, bool(ok), self.rows, bool(spaced))
 
-    def order_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
-        """One tuple per order: the fields of its first row (the e-mail's key only where
-        it differs from the e-mail: every value costs to hand to Python), and its amount, else
-        its lines' total when it has lines (as validate_event)."""
-        with self.db.cursor() as cursor:  # a cursor of its own: this may run in a thread
-            return cursor.execute(
-                f"""
-            WITH chunk AS NOT MATERIALIZED ({_CHUNK_ROWS})
-            SELECT r.o, r.external_id,
-                   strftime(r.occurred, '%Y-%m-%d %H:%M:%S')
-                     || CASE WHEN microsecond(r.occurred) % 1000000 <> 0
-                        THEN '.' || lpad(CAST(microsecond(r.occurred) % 1000000 AS VARCHAR), 6, '0')
-                        ELSE '' END,
-                   r.email, CASE WHEN r.email_key <> r.email THEN r.email_key END, r.phone,
-                   r.customer_id, r.full_name, upper(r.country), lower(r.channel),
-                   CASE WHEN r.amount <> '' THEN CAST(CAST(r.amount AS DECIMAL(14, 2)) AS VARCHAR)
-                        WHEN l.lines > 0 THEN CAST(l.total AS VARCHAR) END,
-                   upper(r.currency)
-            FROM chunk AS r
-            JOIN (SELECT first_row FROM orders WHERE first_row BETWEEN $1 AND $2) AS h
-                 ON r.n = h.first_row
-            JOIN (
-                SELECT o, count(*) FILTER (WHERE product_id <> '' OR product_name <> '') AS lines,
-                       CAST(sum(CASE WHEN product_id <> '' OR product_name <> '' THEN
-                              coalesce(CAST(nullif(unit_price, '') AS DECIMAL(14, 2)), 0) * qty
-                              - coalesce(CAST(nullif(discount, '') AS DECIMAL(14, 2)), 0)
-                            ELSE 0 END) AS DECIMAL(18, 2)) AS total
-                FROM chunk GROUP BY o
-            ) AS l ON l.o = r.o
-            ORDER BY r.o
-            """,
-                [chunk.first_row, chunk.last_row],
-            ).fetchall()
+    def read(self, chunk: Chunk) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """A clean chunk's orders and lines, read from the file itself (in file order: chunks
+        must be asked for in order).
 
-    def line_rows(self, chunk: Chunk) -> list[tuple[Any, ...]]:
-        """One tuple per order line: (order, product id, name, quantity, unit price, discount)."""
-        with self.db.cursor() as cursor:
-            return cursor.execute(
-                f"""
-            SELECT o, CASE WHEN product_id <> '' THEN product_id ELSE product_name END,
-                   product_name, qty,
-                   CASE WHEN unit_price = '' THEN NULL
-                        ELSE CAST(CAST(unit_price AS DECIMAL(14, 2)) AS VARCHAR) END,
-                   CASE WHEN discount = '' THEN '0.00'
-                        ELSE CAST(CAST(discount AS DECIMAL(14, 2)) AS VARCHAR) END
-            FROM ({_CHUNK_ROWS})
-            WHERE product_id <> '' OR product_name <> ''
-            ORDER BY n
-            """,
-                [chunk.first_row, chunk.last_row],
-            ).fetchall()
+        - Per order, the fields of its first row: (order number in the chunk, external id,
+          time as stored, e-mail, its key where that differs from the e-mail (else None),
+          phone, customer id, name, country, channel, amount, currency). The amount is the
+          order's own, else its lines' total when it has lines (as validate_event), else None.
+        - Per line: (order number, product id (else the name), name, quantity, unit price or
+          None, discount).
+
+        The values are what the ``typed`` view gives for these rows, worked out in Python:
+        :meth:`_check` proved each row plain (no whitespace but spaces, so strip() trims as
+        trim() does; ASCII where case matters), its time in plain ISO 8601 and its money in
+        plain decimals. DuckDB handing the same values to Python cost the helper more than
+        reading the lines again."""
+        rows = self._cells(chunk)
+        at = {name: self.names.index(name) for name in COLUMNS if name in self.names}
+        width = len(self.names)
+        ext = at.get("external_id", width)  # a missing column reads the '' added at the end
+        head = operator.itemgetter(
+            *(at.get(name, width) for name in (
+                "occurred_at", "email", "phone", "customer_id", "name", "first_name",
+                "last_name", "country", "channel", "amount", "currency",
+            ))
+        )  # fmt: skip
+        line = operator.itemgetter(
+            *(at.get(name, width)
+              for name in ("product_id", "product_name", "quantity", "unit_price", "discount"))
+        )  # fmt: skip
+        money = self._money
+        orders: list[tuple[Any, ...]] = []
+        lines: list[tuple[Any, ...]] = []
+        unpriced: list[int] = []  # orders without an amount of their own: their lines add up
+        previous_id, o = None, -1
+        for cells in rows:
+            external_id = cells[ext]
+            if not external_id or external_id != previous_id:  # a new order starts
+                o += 1
+                when, mail, phone, customer, name, first, last, country, channel, amount, cur = (
+                    head(cells)
+                )
+                key = mail.lower()
+                if amount:
+                    amount = money.get(amount) or self._cents(amount)
+                else:
+                    unpriced.append(o)
+                orders.append(
+                    (o, external_id, _stored_time(when), mail, key if key != mail else None,
+                     phone, customer,
+                     name or " ".join(part for part in (first, last) if part),
+                     country.upper(), channel.lower(), amount or None, cur.upper())
+                )  # fmt: skip
+            previous_id = external_id
+            pid, product, count, unit, cut = line(cells)
+            if pid or product:
+                lines.append(
+                    (o, pid or product, product, int(count) if count else 1,
+                     (money.get(unit) or self._cents(unit)) if unit else None,
+                     (money.get(cut) or self._cents(cut)) if cut else "0.00")
+                )  # fmt: skip
+        if unpriced:
+            _add_up(orders, lines, unpriced)
+        return orders, lines
+
+    def _cells(self, chunk: Chunk) -> list[list[str]]:
+        """The chunk's rows as cells (trimmed), as csv reads them, with '' added at the end
+        where the file lacks one of :data:`COLUMNS`."""
+        if self._file is None:
+            self._file = self.path.open(encoding="utf-8-sig", newline="")
+            next(self._file)  # the header
+        if chunk.first_row < self._next:
+            raise ValueError("chunks must be read in file order")
+        lines = list(
+            itertools.islice(
+                self._file, chunk.first_row - self._next, chunk.last_row + 1 - self._next
+            )
+        )
+        self._next = chunk.last_row + 1
+        if any('"' in line for line in lines):
+            rows = list(csv.reader(lines, delimiter=self.delimiter))
+        else:  # nothing quoted: each line is its cells between delimiters (3x faster)
+            d = self.delimiter
+            rows = [line.rstrip("\r\n").split(d) for line in lines]
+        del lines
+        if chunk.spaced:
+            rows = [[cell.strip() for cell in cells] for cells in rows]
+        if not set(COLUMNS) <= set(self.names):
+            for cells in rows:
+                cells.append("")
+        return rows
+
+    def _cents(self, text: str) -> str:
+        """Plain money text (:data:`_MONEY`) as DuckDB's DECIMAL(14, 2) writes it; the
+        answers are kept (prices repeat) up to a limit."""
+        value = str(_cents(text))
+        if len(self._money) < 100_000:
+            self._money[text] = value
+        return value
+
+
+def _add_up(
+    orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]], unpriced: list[int]
+) -> None:
+    """Give each order of ``unpriced`` that has lines their total as its amount."""
+    totals: dict[int, Decimal] = {}
+    wanted = set(unpriced)
+    for o, _, _, count, unit, cut in lines:
+        if o in wanted:
+            total = totals.get(o, ZERO)
+            if unit is not None:
+                total += Decimal(unit) * count
+            totals[o] = total - Decimal(cut)
+    for o, total in totals.items():
+        order = orders[o]
+        orders[o] = (*order[:10], str(total if total else abs(total)), order[11])  # no -0.00
+
+
+def _cents(text: str) -> Decimal:
+    """Plain money text (:data:`_MONEY`) to cents, as DuckDB's DECIMAL(14, 2) reads it."""
+    value = Decimal(text).quantize(CENT)
+    return value if value else abs(value)  # DuckDB has no negative zero
+
+
+def _stored_time(text: str) -> str:
+    """Plain ISO 8601 text (:data:`_ISO`) as a time is stored: UTC, "YYYY-MM-DD HH:MM:SS"
+    with ".ffffff" only when there are microseconds; a time without an offset is UTC."""
+    if len(text) == 20 and text[19] == "Z":  # the common export form, quickly
+        return f"{text[:10]} {text[11:19]}"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(sep=" ")
 
 
 # --- The helper process ------------------------------------------------------------------------
@@ -502,7 +591,7 @@ FILLS = ("display_name", "country", "primary_email", "primary_phone")
 
 @dataclass(slots=True)
 class Prepared:
-    """One clean chunk read back from DuckDB and worked out as far as it can be without the
+    """One clean chunk read from the file and worked out as far as it can be without the
     database (in the helper process, while the previous chunk is being written).
 
     Orders that share an identity (directly or through others) are one customer *group*: one
@@ -544,7 +633,7 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
     orders are one customer, and what each customer's orders add to a profile. Raises
     :class:`NotFast` for a chunk the general path must take (a phone that is not one, an order
     id twice). Touches no Django database."""
-    rows = source.order_rows(chunk)
+    rows, lines = source.read(chunk)
     ids = [row[1] for row in rows]
     if len(set(ids)) != len(ids):
         raise NotFast  # repeats: the general path counts them as duplicates
@@ -636,7 +725,7 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             (o,
              f"\t{_copy_escape(pid)}\t{_copy_escape(name)}\t{qty}\t{price or NULL}\t{cut}"
              f"{line_rest}\n")
-            for o, pid, name, qty, price, cut in source.line_rows(chunk)
+            for o, pid, name, qty, price, cut in lines
         ]  # fmt: skip
     else:
         prepared.staged = str(Path(source.spill) / f"chunk-{chunk.first_row}.sqlite3")
@@ -645,7 +734,7 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             # o, g, then _FROM_ORDER
             ((row[0], group_of[i], row[1], row[2], row[9], amounts[i], row[11])
              for i, row in enumerate(rows)),
-            source.line_rows(chunk),
+            lines,
         )  # fmt: skip
     return prepared
 
