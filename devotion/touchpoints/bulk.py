@@ -141,6 +141,12 @@ class Table:
                 cursor.executemany(sql, rows)
 
 
+# The next value of a table's id sequence. The sequence is looked up once per statement (an
+# uncorrelated subquery): called per row, pg_get_serial_sequence cost 2.4 s of the server's
+# time for 600,000 ids, five times what the ids themselves cost.
+_NEXT_ID = "nextval((SELECT pg_get_serial_sequence(%s, 'id')))"
+
+
 def new_ids(model: type[models.Model], count: int) -> list[int]:
     """Reserve ``count`` fresh primary keys, never reusing one (an erased person's id stays
     retired, as with the ORM)."""
@@ -149,10 +155,7 @@ def new_ids(model: type[models.Model], count: int) -> list[int]:
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if on_postgres():
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, count],
-            )
+            cursor.execute(f"SELECT {_NEXT_ID} FROM generate_series(1, %s)", [table, count])
             return sorted(row[0] for row in cursor.fetchall())
         # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so nobody else can take
         # these ids before we insert them; sqlite_sequence remembers ids of deleted rows.
@@ -171,9 +174,8 @@ def new_id_pairs(people: int, touchpoints: int) -> tuple[list[int], list[int]]:
     if not on_postgres() or not (people and touchpoints):
         return new_ids(Person, people), new_ids(Touchpoint, touchpoints)
     rows = pg_rows(
-        "SELECT 0, nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) "
-        "UNION ALL "
-        "SELECT 1, nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        f"SELECT 0, {_NEXT_ID} FROM generate_series(1, %s) "
+        f"UNION ALL SELECT 1, {_NEXT_ID} FROM generate_series(1, %s)",
         [Person._meta.db_table, people, Touchpoint._meta.db_table, touchpoints],
     )
     return sorted(pk for which, pk in rows if which == 0), sorted(
