@@ -49,7 +49,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from devotion.lib.normalize import normalize_phone
-from devotion.people.models import Identity, stage_for_order_count
+from devotion.people.models import Identity, Person, stage_for_order_count
 from devotion.touchpoints import bulk, columnar_child
 from devotion.touchpoints.events import CENT, FUTURE_SLACK, ZERO
 from devotion.touchpoints.models import OrderLine, Touchpoint
@@ -1007,12 +1007,15 @@ def _store(
     # People and identities are written from here, not staged by the helper: it is the busier
     # process (1M rows, alternating runs: 5% faster this way once it read chunks with one
     # DuckDB thread).
-    bulk.insert_people([profiles[pk] for pk in new_people], now)
+    if chunk.copy_identities is not None:
+        _copy_people([profiles[pk] for pk in new_people], now)
+    else:
+        bulk.insert_people([profiles[pk] for pk in new_people], now)
     if (copy_identities := chunk.copy_identities) is not None:
         # psycopg's write_row took ~4 s of this process for 1M rows' identities.
         _copy(
             identity_table,
-            "".join([f"{new_owner[key]}{copy_identities[key]}" for key in sorted(new_owner)]),
+            (f"{new_owner[key]}{copy_identities[key]}" for key in sorted(new_owner)),
         )
     else:
         rest = identity_table.defaults(now)
@@ -1085,31 +1088,61 @@ def _copy_in(chunk: Prepared, person_of: list[int], tp_ids: list[int]) -> None:
     """PostgreSQL: the orders and lines as the helper rendered them, with ids and people."""
     assert chunk.copy_orders is not None and chunk.copy_lines is not None
     base = chunk.first_order
-    for table, text in (
-        (
-            bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS),
-            "".join([f"{tp_ids[i]}\t{person_of[g]}{rest}"
-                     for i, (g, rest) in enumerate(chunk.copy_orders)]),
-        ),
-        (
-            bulk.Table.of(OrderLine, *bulk.LINE_FIELDS),
-            "".join([f"{tp_ids[o - base]}{rest}" for o, rest in chunk.copy_lines]),
-        ),
-    ):  # fmt: skip
-        _copy(table, text)
+    _copy(
+        bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS),
+        (f"{tp_ids[i]}\t{person_of[g]}{rest}" for i, (g, rest) in enumerate(chunk.copy_orders)),
+    )
+    _copy(
+        bulk.Table.of(OrderLine, *bulk.LINE_FIELDS),
+        (f"{tp_ids[o - base]}{rest}" for o, rest in chunk.copy_lines),
+    )
 
 
-def _copy(table: bulk.Table, text: str) -> None:
-    """PostgreSQL: rows as COPY text into ``table`` (its columns in order)."""
-    if not text:
-        return
+def _copy_people(profiles: list[bulk.Profile], now: datetime) -> None:
+    """PostgreSQL: new people as COPY text, as bulk.insert_people writes them. psycopg's
+    write_row took 2.3 s of this process's CPU for 115,000 people (2.9-3.4 s in all), this
+    1.3 s (2.2-2.7 s). Their text comes from clean rows: no tabs or line breaks, only
+    backslashes to escape."""
+    table = bulk.Table.of(Person, "id", *bulk.Profile.ROW)
+    rest = _copy_text(table.defaults(now))
+
+    def rows() -> Iterator[str]:
+        for p in profiles:
+            name_key, name_key_rev = Person.name_keys(p.display_name)
+            yield (
+                f"{p.pk}\t{_copy_escape(p.display_name)}\t{_copy_escape(name_key)}\t"
+                f"{_copy_escape(name_key_rev)}\t{_copy_escape(p.primary_email)}\t"
+                f"{_copy_escape(p.primary_phone)}\t{_copy_escape(p.country)}\t"
+                f"{'t' if p.consent_email else 'f'}\t{'t' if p.consent_sms else 'f'}\t"
+                f"{'t' if p.consent_profiling else 'f'}\t{_copy_time(p.first_seen_at)}\t"
+                f"{_copy_time(p.last_activity_at)}\t{p.order_count}\t{p.total_spent}\t"
+                f"{p.stage}{rest}\n"
+            )
+
+    _copy(table, rows())
+
+
+def _copy_time(value: datetime | None) -> str:
+    return NULL if value is None else value.isoformat(sep=" ")
+
+
+def _copy(table: bulk.Table, rows: Iterable[str]) -> None:
+    """PostgreSQL: rows (each a line of COPY text) into ``table`` (its columns in order).
+    They are sent a few thousand at a time, as they are made: the server stores each batch
+    while the next one is rendered here (rendering all of them first, 115,000 people took
+    2.9-3.7 s instead of 2.2-2.7)."""
     sql = f"COPY {table.name} ({table.columns}) FROM STDIN"
+    rows = iter(rows)
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
         cursor.cursor.copy(sql) as copy,
     ):
-        copy.write(text)
+        while batch := "".join(itertools.islice(rows, COPY_BATCH)):
+            copy.write(batch)
+
+
+COPY_BATCH = 5_000  # rows per write
 
 
 def _insert_rows(chunk: Prepared, person_of: list[int], tp_ids: list[int], now: datetime) -> None:
