@@ -112,7 +112,7 @@ def write_orders(path: Path, rows: int, customers: int, source: str, seed: int =
                                 "Name": f"#{100_000 + orders}",
                                 "Email": email,
                                 "Created at": stamp,
-                                "Lineitem quantity": quantity,
+                                "Lineitem quantity": str(quantity),
                                 "Lineitem name": product,
                                 "Lineitem price": f"{price:.2f}",
                                 "Lineitem sku": sku,
