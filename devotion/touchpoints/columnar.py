@@ -392,7 +392,7 @@ class ColumnarFile:
                 )
                 key = mail.lower()
                 if amount:
-                    amount = money.get(amount) or self._cents(amount)
+                    amount = money.get(amount) or self._cents_text(amount)
                 else:
                     unpriced.append(o)
                 orders.append(
@@ -406,8 +406,8 @@ class ColumnarFile:
             if pid or product:
                 lines.append(
                     (o, pid or product, product, int(count) if count else 1,
-                     (money.get(unit) or self._cents(unit)) if unit else None,
-                     (money.get(cut) or self._cents(cut)) if cut else "0.00")
+                     (money.get(unit) or self._cents_text(unit)) if unit else None,
+                     (money.get(cut) or self._cents_text(cut)) if cut else "0.00")
                 )  # fmt: skip
         if unpriced:
             _add_up(orders, lines, unpriced)
@@ -440,7 +440,7 @@ class ColumnarFile:
                 cells.append("")
         return rows
 
-    def _cents(self, text: str) -> str:
+    def _cents_text(self, text: str) -> str:
         """Plain money text (:data:`_MONEY`) as DuckDB's DECIMAL(14, 2) writes it; the
         answers are kept (prices repeat) up to a limit."""
         value = str(_cents(text))
@@ -1004,20 +1004,18 @@ def _store(
             if key not in owner:
                 new_owner[key] = person_of[g]
 
-    # People and identities are written from here, not staged by the helper: it is the busier
-    # process (1M rows, alternating runs: 5% faster this way once it read chunks with one
-    # DuckDB thread).
-    if chunk.copy_identities is not None:
-        _copy_people([profiles[pk] for pk in new_people], now)
-    else:
-        bulk.insert_people([profiles[pk] for pk in new_people], now)
+    # People and identities are written from here. Staging them in the helper (SQLite) was
+    # 5% slower while the helper was the busier process; since it reads chunks from the file
+    # (9th set) the importer is, so that is worth measuring again.
     if (copy_identities := chunk.copy_identities) is not None:
+        _copy_people([profiles[pk] for pk in new_people], now)
         # psycopg's write_row took ~4 s of this process for 1M rows' identities.
         _copy(
             identity_table,
             (f"{new_owner[key]}{copy_identities[key]}" for key in sorted(new_owner)),
         )
     else:
+        bulk.insert_people([profiles[pk] for pk in new_people], now)
         rest = identity_table.defaults(now)
         identity_table.insert(
             [(new_owner[key], *key, raw_of_key[key][:320], *rest) for key in sorted(new_owner)]
