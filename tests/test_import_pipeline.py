@@ -136,3 +136,49 @@ def test_a_spawned_helper_works_where_fork_is_not_safe(tmp_path, monkeypatch):
     assert (result.accepted, result.duplicate, result.rejected) == (23, 0, 2)
     assert [row["line"] for row in result.preview] == [20, 40]
     assert OrderLine.objects.count() == 46
+
+
+# --- Receiving in a thread (helper_messages(..., ahead=True)), as the columnar lane does --------
+
+
+def _count_to(last, exit_code, conn):
+    """A helper body: sends ("n", 1) ... ("n", last), then dies with exit_code or says done."""
+    for n in range(1, last + 1):
+        conn.send(("n", n))
+    if exit_code:
+        os._exit(exit_code)
+    conn.send(("done", None))
+    conn.close()
+
+
+@pytest.mark.django_db(False)
+@pytest.mark.parametrize("ahead", [False, True])
+def test_messages_come_in_order_either_way(tmp_path, ahead):
+    got = []
+    for kind, n in reader.helper_messages(_count_to, (50, 0), tmp_path / "f.csv", ahead=ahead):
+        if kind == "done":
+            break
+        got.append(n)
+    assert got == list(range(1, 51))
+
+
+@needs_fork
+@pytest.mark.django_db(False)
+@pytest.mark.parametrize("ahead", [False, True])
+def test_a_helper_that_dies_is_reported_after_what_it_sent(tmp_path, ahead):
+    got = []
+    with pytest.raises(reader.ReaderCrashed, match=r"stopped unexpectedly \(exit code 7\)"):
+        for _, n in reader.helper_messages(_count_to, (3, 7), tmp_path / "f.csv", ahead=ahead):
+            got.append(n)
+    assert got == [1, 2, 3]
+
+
+@pytest.mark.django_db(False)
+def test_stopping_early_stops_the_helper_and_the_receiving_thread(tmp_path):
+    import threading
+
+    before = threading.active_count()
+    messages = reader.helper_messages(_count_to, (10_000, 0), tmp_path / "f.csv", ahead=True)
+    assert next(messages) == ("n", 1)
+    messages.close()  # the helper is still sending: it is stopped, the thread ends
+    assert threading.active_count() == before

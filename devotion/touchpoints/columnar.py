@@ -493,15 +493,22 @@ def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prep
 
     DuckDB and the Python that prepares a chunk run there, on the other core, while this
     process writes the chunk before: in a thread they would share one interpreter lock with
-    the writes. The helper runs at most one chunk ahead, so memory stays flat. Raises
+    the writes. The helper runs at most one chunk ahead of what this process has received
+    (on PostgreSQL, of the chunk after the one being stored), so memory stays flat. Raises
     :class:`~devotion.touchpoints.reader.ReaderCrashed` when the helper fails or dies.
     """
     # This process owns DuckDB's spill folder: it outlives a helper that is stopped or dies.
-    orders = CHUNK_ORDERS_POSTGRES if bulk.on_postgres() else CHUNK_ORDERS
+    postgres = bulk.on_postgres()
+    orders = CHUNK_ORDERS_POSTGRES if postgres else CHUNK_ORDERS
+    # PostgreSQL: a thread receives chunk N+1 while this one waits for the server to store N.
+    # SQLite's chunks come as a staged file, quick to receive: a thread would only hold one
+    # more in memory.
     with (
         tempfile.TemporaryDirectory(prefix="devotion-import-") as spill,
         contextlib.closing(
-            helper_messages(columnar_child.run, (str(path), now, orders, spill), path)
+            helper_messages(
+                columnar_child.run, (str(path), now, orders, spill), path, ahead=postgres
+            )
         ) as messages,
     ):
         for kind, payload in messages:
@@ -604,8 +611,8 @@ class Prepared:
     - SQLite: the helper writes them into a small database file of their own (``staged``),
       which the importer attaches and copies with two ``INSERT ... SELECT`` statements —
       about twice as fast as binding each row from Python, and nothing per row to unpickle.
-    - PostgreSQL: as ``COPY`` text the helper renders (``copy_orders``, ``copy_lines``),
-      all but each row's first columns (ids and person), which only the importer knows.
+    - PostgreSQL: as ``COPY`` text the helper renders (:class:`CopyText`), all but each
+      row's first columns (ids and person), which only the importer knows.
     """
 
     first_order: int  # the chunk's first order number; its orders are numbered on from there
@@ -620,16 +627,29 @@ class Prepared:
     spent: list[str | None]  # its orders' amounts added up; None when none had one
     raw_of_key: dict[Key, str]  # each identity as first written in the file
     staged: str = ""  # SQLite: the file with tables ``tp`` and ``line``
-    # PostgreSQL, per order: (group, its touchpoint's COPY line after id and person)
-    copy_orders: list[tuple[int, str]] | None = None
-    # PostgreSQL, per line: (order number, its COPY line after the touchpoint id)
-    copy_lines: list[tuple[int, str]] | None = None
-    # PostgreSQL, per identity: its COPY line after the person (written where it is new)
-    copy_identities: dict[Key, str] | None = None
+    copy: CopyText | None = None  # PostgreSQL
     # SQLite inside a transaction (see _read_staged), per order: (group, *_FROM_ORDER); per
     # line: (order number, product id, name, quantity, unit price, discount)
     order_rows: list[tuple[Any, ...]] | None = None
     lines: list[tuple[Any, ...]] | None = None
+
+
+@dataclass(slots=True)
+class CopyText:
+    """A chunk's rows as COPY text, each but its first columns, which only the importer
+    knows. A few long strings and lists of small numbers: sending a chunk's 200,000 rows as
+    that many objects cost more to pickle and unpickle than to render (~0.4 s a chunk)."""
+
+    order_groups: list[int]  # per order: its group
+    orders: str  # per order, one line: its touchpoint's columns after id and person
+    line_orders: list[int]  # per order line: its order's index in the chunk
+    lines: str  # per order line, one line: its columns after the touchpoint id
+    identities: str  # per identity of raw_of_key, in order: its columns after the person
+
+    @staticmethod
+    def rows(text: str) -> list[str]:
+        """The lines of one of the texts (no line ends)."""
+        return text.split("\n") if text else []
 
 
 def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
@@ -718,25 +738,27 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS).defaults(source.now)
         )
         line_rest = _copy_text(bulk.Table.of(OrderLine, *bulk.LINE_FIELDS).defaults(source.now))
-        prepared.copy_orders = [
-            (group_of[i],
-             f"\torder\t{_copy_escape(row[9])}\t\t{row[2]}+00:00\t{SOURCE}\t"
-             f"{_copy_escape(row[1])}\t\t\t\t{amounts[i] or NULL}\t{_copy_escape(row[11])}"
-             f"\t{NULL}\t{NULL}\t{{}}{tp_rest}\n")
-            for i, row in enumerate(rows)
-        ]  # fmt: skip
-        prepared.copy_lines = [
-            (o,
-             f"\t{_copy_escape(pid)}\t{_copy_escape(name)}\t{qty}\t{price or NULL}\t{cut}"
-             f"{line_rest}\n")
-            for o, pid, name, qty, price, cut in lines
-        ]  # fmt: skip
         identity_rest = _copy_text(bulk.Table.of(Identity, *_IDENTITY_FIELDS).defaults(source.now))
-        prepared.copy_identities = {
-            key: f"\t{key[0]}\t{key[1]}\t{_copy_escape(key[2])}\t{_copy_escape(raw[:320])}"
-            f"{identity_rest}\n"
-            for key, raw in raw_of_key.items()
-        }
+        prepared.copy = CopyText(
+            order_groups=group_of,
+            orders="\n".join(
+                f"\torder\t{_copy_escape(row[9])}\t\t{row[2]}+00:00\t{SOURCE}\t"
+                f"{_copy_escape(row[1])}\t\t\t\t{amounts[i] or NULL}\t{_copy_escape(row[11])}"
+                f"\t{NULL}\t{NULL}\t{{}}{tp_rest}"
+                for i, row in enumerate(rows)
+            ),
+            line_orders=[line[0] - first_order for line in lines],
+            lines="\n".join(
+                f"\t{_copy_escape(pid)}\t{_copy_escape(name)}\t{qty}\t{price or NULL}\t{cut}"
+                f"{line_rest}"
+                for _, pid, name, qty, price, cut in lines
+            ),
+            identities="\n".join(
+                f"\t{key[0]}\t{key[1]}\t{_copy_escape(key[2])}\t{_copy_escape(raw[:320])}"
+                f"{identity_rest}"
+                for key, raw in raw_of_key.items()
+            ),
+        )  # fmt: skip
     else:
         prepared.staged = str(Path(source.spill) / f"chunk-{chunk.first_row}.sqlite3")
         _stage(
@@ -1007,12 +1029,13 @@ def _store(
     # People and identities are written from here. Staging them in the helper (SQLite) was
     # 5% slower while the helper was the busier process; since it reads chunks from the file
     # (9th set) the importer is, so that is worth measuring again.
-    if (copy_identities := chunk.copy_identities) is not None:
+    if chunk.copy is not None:
         _copy_people([profiles[pk] for pk in new_people], now)
         # psycopg's write_row took ~4 s of this process for 1M rows' identities.
+        identity_text = dict(zip(raw_of_key, CopyText.rows(chunk.copy.identities), strict=True))
         _copy(
             identity_table,
-            (f"{new_owner[key]}{copy_identities[key]}" for key in sorted(new_owner)),
+            (f"{new_owner[key]}{identity_text[key]}\n" for key in sorted(new_owner)),
         )
     else:
         bulk.insert_people([profiles[pk] for pk in new_people], now)
@@ -1022,8 +1045,8 @@ def _store(
         )
     if chunk.staged:
         _insert_staged(chunk, person_of, tp_ids, now)
-    elif chunk.copy_orders is not None:
-        _copy_in(chunk, person_of, tp_ids)
+    elif chunk.copy is not None:
+        _copy_in(chunk.copy, person_of, tp_ids)
     else:
         _insert_rows(chunk, person_of, tp_ids, now)
     touched = [p for p in profiles.values() if p.pk not in created]
@@ -1082,17 +1105,16 @@ def _insert_staged(chunk: Prepared, person_of: list[int], tp_ids: list[int], now
         )
 
 
-def _copy_in(chunk: Prepared, person_of: list[int], tp_ids: list[int]) -> None:
+def _copy_in(copy: CopyText, person_of: list[int], tp_ids: list[int]) -> None:
     """PostgreSQL: the orders and lines as the helper rendered them, with ids and people."""
-    assert chunk.copy_orders is not None and chunk.copy_lines is not None
-    base = chunk.first_order
+    people = map(person_of.__getitem__, copy.order_groups)
     _copy(
         bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS),
-        (f"{tp_ids[i]}\t{person_of[g]}{rest}" for i, (g, rest) in enumerate(chunk.copy_orders)),
+        map("{}\t{}{}\n".format, tp_ids, people, CopyText.rows(copy.orders)),
     )
     _copy(
         bulk.Table.of(OrderLine, *bulk.LINE_FIELDS),
-        (f"{tp_ids[o - base]}{rest}" for o, rest in chunk.copy_lines),
+        map("{}{}\n".format, map(tp_ids.__getitem__, copy.line_orders), CopyText.rows(copy.lines)),
     )
 
 
@@ -1173,6 +1195,7 @@ __all__ = [
     "COLUMNS",
     "Chunk",
     "ColumnarFile",
+    "CopyText",
     "FileRows",
     "Memory",
     "NotFast",

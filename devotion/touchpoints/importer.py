@@ -203,18 +203,20 @@ class Importer:
             return False
         reader.check_header(path)  # a missing column fails the file, as on the general path
         now = timezone.now()
-        # A helper process loads the file and prepares chunk N+1 while this one writes N.
-        chunks = columnar.prepared_in_helper(path, now)
-        first = next(chunks, None)
-        if first is None:
-            return False  # the file cannot take the lane: the general path reads it all
-        memory = columnar.Memory()
         with contextlib.ExitStack() as stack:
+            # Paused from the start: on PostgreSQL a thread receives the chunks, and a thread
+            # cannot switch the collector safely (see reader._receive).
+            stack.enter_context(_cycle_collector_paused())
+            # A helper process loads the file and prepares chunk N+1 while this one writes N.
+            chunks = columnar.prepared_in_helper(path, now)
             stack.callback(chunks.close)  # stops the helper if this side fails
+            first = next(chunks, None)
+            if first is None:
+                return False  # the file cannot take the lane: the general path reads it all
+            memory = columnar.Memory()
             rows = stack.enter_context(contextlib.closing(columnar.FileRows(path)))
             checkpointer = stack.enter_context(bulk.Checkpointer())
             stack.enter_context(bulk.pg_commits_not_awaited())
-            stack.enter_context(_cycle_collector_paused())
             # Forget the remembered people before collecting starts again (the stack unwinds
             # in reverse): the first collection would walk them all, ~1 s at 1M rows.
             stack.callback(memory.clear)
