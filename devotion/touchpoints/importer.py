@@ -205,7 +205,7 @@ class Importer:
         now = timezone.now()
         with contextlib.ExitStack() as stack:
             # Paused from the start: on PostgreSQL a thread receives the chunks, and a thread
-            # cannot switch the collector safely (see reader._receive).
+            # cannot switch the collector safely (see reader._receive_paused).
             stack.enter_context(_cycle_collector_paused())
             # A helper process loads the file and prepares chunk N+1 while this one writes N.
             chunks = columnar.prepared_in_helper(path, now)

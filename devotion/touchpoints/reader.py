@@ -23,6 +23,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -357,17 +358,23 @@ def helper_messages(
     ``ahead``: receive (and unpickle) the next message in a thread while the caller works on
     the one before, so the two overlap wherever the caller waits for its database. The caller
     holds one more message at a time, and keeps the cycle collector paused meanwhile (see
-    :func:`_receive`)."""
+    :func:`_receive_paused`)."""
     context = helper_context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=target, args=(*args, send), daemon=True)
     process.start()
     send.close()  # only the helper writes: EOF here means it has gone
-    receiver = _Receiver(receive) if ahead else None
+    # The thread always has the next message's receive under way (see ``ahead``).
+    receiving = ThreadPoolExecutor(1, thread_name_prefix="import-receiver") if ahead else None
+    pending = receiving.submit(receive.recv) if receiving else None
     try:
         while True:
             try:
-                kind, payload = receiver.next() if receiver else _receive(receive, pause=True)
+                if receiving and pending:
+                    kind, payload = pending.result()
+                    pending = receiving.submit(receive.recv)
+                else:
+                    kind, payload = _receive_paused(receive)
             except EOFError:
                 process.join(5)
                 raise ReaderCrashed(
@@ -381,71 +388,24 @@ def helper_messages(
     finally:
         if process.is_alive():
             process.terminate()  # this side stopped early: the helper has nothing left to do
-        if receiver is not None:
-            receiver.stop()  # the helper has gone: its receive fails, if it was waiting
+        if receiving is not None:
+            receiving.shutdown()  # the helper has gone: a receive under way fails
         receive.close()
         process.join()
         process.close()
 
 
-def _receive(conn: Any, *, pause: bool) -> Any:
+def _receive_paused(conn: Any) -> Any:
     """One message from the helper. Unpickling a batch makes ~50,000 objects at once: the
-    cycle collector, if ``pause``, is kept out of it (see _child); a thread cannot do that
-    safely while another one may switch it, so its caller pauses it for the whole import."""
-    collecting = pause and gc.isenabled()
-    if collecting:
-        gc.disable()
+    cycle collector is kept out of it (see _child). A thread cannot do that safely while
+    another one may switch it, so with ``ahead`` the caller pauses it for the whole import."""
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return conn.recv()
     finally:
         if collecting:
             gc.enable()
-
-
-class _Receiver:
-    """Receives the helper's messages in a thread, one ahead of the caller: the next one is
-    received only once the caller has taken the one before."""
-
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
-        self._wanted = threading.Semaphore(1)  # the caller's go for the next message
-        self._stopping = False
-        self._ready: list[tuple[Any, BaseException | None]] = []
-        self._arrived = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name="import-receiver", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wanted.acquire()
-            if self._stopping:
-                return
-            message, error = None, None
-            try:
-                message = _receive(self._conn, pause=False)
-            except BaseException as exc:  # EOFError when the helper has gone
-                error = exc
-            with self._arrived:
-                self._ready.append((message, error))
-                self._arrived.notify()
-            if error is not None:
-                return
-
-    def next(self) -> Any:
-        """The next message; raises what receiving it raised."""
-        with self._arrived:
-            self._arrived.wait_for(lambda: self._ready)
-            message, error = self._ready.pop()
-        if error is not None:
-            raise error
-        self._wanted.release()
-        return message
-
-    def stop(self) -> None:
-        """Once the helper has gone (so a receive under way ends)."""
-        self._stopping = True
-        self._wanted.release()
-        self._thread.join()
 
 
 __all__ = [
