@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 
 from devotion.people.models import Identity, Person, PersonalFact
 from devotion.team.models import StaffMember
+from devotion.touchpoints.bulk import new_id_pairs, new_ids
 from devotion.touchpoints.ingest import ingest
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
@@ -113,6 +115,25 @@ def test_new_people_never_reuse_the_id_of_an_erased_person():
     Person.objects.filter(pk=first.person_id).delete()
     [second] = ingest([_order(2, "grace@example.com")])
     assert second.person_id > first.person_id
+
+
+def test_fresh_ids_come_ascending_and_new_whether_or_not_they_are_consecutive():
+    """The server hands out a run of ids unless another writer takes some at the same moment;
+    then the ids are gaps apart, which a sequence stepping by 3 stands in for here. (SQLite
+    holds the write lock instead: it reserves nothing.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's sequences")
+    first, _ = new_id_pairs(2, 2)
+    people, touchpoints = new_id_pairs(3, 4)
+    assert list(people) == sorted(people) and len(set(people)) == 3 and min(people) > max(first)
+    assert list(touchpoints) == sorted(touchpoints) and len(touchpoints) == 4
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('people_person', 'id')")
+        (sequence,) = cursor.fetchone()
+        cursor.execute(f"ALTER SEQUENCE {sequence} INCREMENT BY 3")
+    apart, _ = new_id_pairs(3, 1)
+    alone = new_ids(Person, 2)
+    assert [b - a for a, b in itertools.pairwise([*apart, *alone])] == [3, 3, 3, 3]
 
 
 def test_a_repeated_fact_in_one_batch_is_stored_once():

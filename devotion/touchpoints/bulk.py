@@ -148,16 +148,17 @@ class Table:
 _NEXT_ID = "nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass))"
 
 
-def new_ids(model: type[models.Model], count: int) -> list[int]:
-    """Reserve ``count`` fresh primary keys, never reusing one (an erased person's id stays
-    retired, as with the ORM)."""
+def new_ids(model: type[models.Model], count: int) -> Sequence[int]:
+    """Reserve ``count`` fresh primary keys in ascending order, never reusing one (an erased
+    person's id stays retired, as with the ORM): a ``range`` when they are consecutive, as
+    they are unless another writer took ids at the same moment."""
     if count == 0:
         return []
     table = model._meta.db_table
+    if on_postgres():
+        (_, first, ids), *_ = pg_rows(_pg_new_ids(1), [table, count])
+        return range(first, first + count) if ids is None else ids
     with connection.cursor() as cursor:
-        if on_postgres():
-            cursor.execute(f"SELECT {_NEXT_ID} FROM generate_series(1, %s)", [table, count])
-            return sorted(row[0] for row in cursor.fetchall())
         # SQLite: the batch holds the write lock (BEGIN IMMEDIATE), so nobody else can take
         # these ids before we insert them; sqlite_sequence remembers ids of deleted rows.
         cursor.execute(
@@ -166,21 +167,35 @@ def new_ids(model: type[models.Model], count: int) -> list[int]:
             [table],
         )
         start = cursor.fetchone()[0] + 1
-    return list(range(start, start + count))
+    return range(start, start + count)
 
 
-def new_id_pairs(people: int, touchpoints: int) -> tuple[list[int], list[int]]:
-    """Fresh ids for ``people`` people and ``touchpoints`` touchpoints (one query on
-    PostgreSQL)."""
+def new_id_pairs(people: int, touchpoints: int) -> tuple[Sequence[int], Sequence[int]]:
+    """Fresh ids for ``people`` people and ``touchpoints`` touchpoints, as :func:`new_ids`
+    (one query on PostgreSQL)."""
     if not on_postgres() or not (people and touchpoints):
         return new_ids(Person, people), new_ids(Touchpoint, touchpoints)
     rows = pg_rows(
-        f"SELECT 0, {_NEXT_ID} FROM generate_series(1, %s) "
-        f"UNION ALL SELECT 1, {_NEXT_ID} FROM generate_series(1, %s)",
+        _pg_new_ids(2),
         [Person._meta.db_table, people, Touchpoint._meta.db_table, touchpoints],
     )
-    return sorted(pk for which, pk in rows if which == 0), sorted(
-        pk for which, pk in rows if which == 1
+    (_, first_person, person_ids), (_, first_tp, tp_ids) = sorted(rows)
+    return (
+        range(first_person, first_person + people) if person_ids is None else person_ids,
+        range(first_tp, first_tp + touchpoints) if tp_ids is None else tp_ids,
+    )
+
+
+def _pg_new_ids(tables: int) -> str:
+    """PostgreSQL: per table (parameters: its name and how many ids), its first new id, and
+    all of them sorted only when they are not consecutive. Fetching 700,000 ids and sorting
+    them cost ~0.6 s of the importer's time per 1M-row import; the run is what it gets."""
+    series = " UNION ALL ".join(
+        f"SELECT {n} AS t, {_NEXT_ID} AS id FROM generate_series(1, %s)" for n in range(tables)
+    )
+    return (
+        "SELECT t, min(id), CASE WHEN max(id) - min(id) + 1 = count(*) THEN NULL "
+        f"ELSE array_agg(id ORDER BY id) END FROM ({series}) AS s GROUP BY t"
     )
 
 

@@ -39,7 +39,7 @@ import re
 import sqlite3
 import tempfile
 import traceback
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -1065,7 +1065,9 @@ _ORDER_CONSTANTS = {
 }  # fmt: skip
 
 
-def _insert_staged(chunk: Prepared, person_of: list[int], tp_ids: list[int], now: datetime) -> None:
+def _insert_staged(
+    chunk: Prepared, person_of: list[int], tp_ids: Sequence[int], now: datetime
+) -> None:
     """SQLite: copy the staged orders and lines in, each order with its group's person."""
     first_id = tp_ids[0]
     if tp_ids[-1] - first_id != len(tp_ids) - 1:
@@ -1105,7 +1107,7 @@ def _insert_staged(chunk: Prepared, person_of: list[int], tp_ids: list[int], now
         )
 
 
-def _copy_in(copy: CopyText, person_of: list[int], tp_ids: list[int]) -> None:
+def _copy_in(copy: CopyText, person_of: list[int], tp_ids: Sequence[int]) -> None:
     """PostgreSQL: the orders and lines as the helper rendered them, with ids and people."""
     people = map(person_of.__getitem__, copy.order_groups)
     _copy(
@@ -1165,7 +1167,9 @@ def _copy(table: bulk.Table, rows: Iterable[str]) -> None:
 COPY_BATCH = 5_000  # rows per write
 
 
-def _insert_rows(chunk: Prepared, person_of: list[int], tp_ids: list[int], now: datetime) -> None:
+def _insert_rows(
+    chunk: Prepared, person_of: list[int], tp_ids: Sequence[int], now: datetime
+) -> None:
     """SQLite: the orders and lines as rows (see _read_staged)."""
     assert chunk.order_rows is not None and chunk.lines is not None
     tp_table = bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS)
