@@ -39,9 +39,9 @@ import re
 import sqlite3
 import tempfile
 import traceback
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -530,8 +530,8 @@ def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prep
     postgres = bulk.on_postgres()
     orders = CHUNK_ORDERS_POSTGRES if postgres else CHUNK_ORDERS
     # PostgreSQL: a thread receives chunk N+1 while this one waits for the server to store N.
-    # SQLite's chunks come as a staged file, quick to receive: a thread would only hold one
-    # more in memory.
+    # SQLite's chunks come as a staged file, quick to receive: receiving ahead there measured
+    # the same (three alternating pairs, 2026-11-27) and peaked at 945 MiB at 3M rows.
     with (
         tempfile.TemporaryDirectory(prefix="devotion-import-") as spill,
         contextlib.closing(
@@ -655,7 +655,8 @@ class Prepared:
     seen: list[tuple[str, str]]  # its first and last order time, as stored
     counts: list[int]
     spent: list[str | None]  # its orders' amounts added up; None when none had one
-    raw_of_key: dict[Key, str]  # each identity as first written in the file
+    raw_of_key: dict[Key, str]  # each identity as first written in the file (see prepare)
+    key_groups: list[int] = field(default_factory=list)  # per key of raw_of_key: its group
     staged: str = ""  # SQLite: the file with tables ``tp`` and ``line``
     copy: CopyText | None = None  # PostgreSQL
     # SQLite inside a transaction (see _read_staged), per order: (group, *_FROM_ORDER); per
@@ -721,6 +722,12 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
                 raw_of_key.setdefault(key, raw)
         keys_of.append(keys)
 
+    if bulk.on_postgres():
+        # In order of value, as the importer looks them up and writes them (near each other
+        # in the identities' index). Sorted here, where there is time while the server
+        # stores the chunk before; comparing values alone is 3x faster than the keys
+        # (tuples). SQLite's helper is the busier process: there they stay in file order.
+        raw_of_key = {k: raw_of_key[k] for k in sorted(raw_of_key, key=operator.itemgetter(2))}
     groups = bulk.group_by_keys(keys_of)
     group_of = [0] * len(rows)
     prepared = Prepared(
@@ -733,6 +740,7 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
         spent=[],
         raw_of_key=raw_of_key,
     )
+    group_of_key: dict[Key, int] = {}
     for g, members in enumerate(groups):  # members come in file order
         keys_seen: dict[Key, None] = {}
         firsts: list[Any] = [-1, "", -1, "", -1, "", -1, ""]
@@ -757,10 +765,13 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             if (amount := amounts[i]) is not None:
                 spent = Decimal(amount) if spent is None else spent + Decimal(amount)
         prepared.keys.append(tuple(keys_seen))
+        for key in keys_seen:
+            group_of_key[key] = g
         prepared.firsts.append(tuple(firsts))
         prepared.seen.append((first_seen, last_seen))
         prepared.counts.append(len(members))
         prepared.spent.append(None if spent is None else str(spent))
+    prepared.key_groups = [group_of_key[key] for key in prepared.raw_of_key]
 
     if bulk.on_postgres():
         # The columns after id and person (bulk.TOUCHPOINT_FIELDS, then the defaults).
@@ -992,10 +1003,12 @@ def _store(
 
     # 1. Who owns the identities; a group is one person, new or existing.
     known = memory.owner if memory.check() else {}
-    # Only keys nobody remembers are looked up, and read through both dicts rather than
-    # copied into one; memory is then told only what it did not hold. Set operations on the
-    # keys' views loop in C.
-    found = bulk.lookup_identities(sorted(raw_of_key.keys() - known.keys()))
+    # Only keys nobody remembers are looked up (in the helper's order, see prepare), and
+    # read through both dicts rather than copied into one; memory is then told only what it
+    # did not hold.
+    found = bulk.lookup_identities(
+        [k for k in raw_of_key if k not in known] if known else raw_of_key
+    )
     known_get, found_get = known.get, found.get
     person_of: list[int] = []  # per group
     new_groups = []
@@ -1010,11 +1023,12 @@ def _store(
     for pk, g in zip(new_people, new_groups, strict=True):
         person_of[g] = pk
     created = set(new_people)
-
     # 2. Profiles: the first name, country, e-mail and phone in file order fill empty
     #    fields (a person may have several groups: the earliest order wins); every order
-    #    counts.
+    #    counts. New people's profiles are written first; existing people's are worked out
+    #    while the server stores the chunk's orders (see _copy's ``meanwhile``).
     profiles = {pk: bulk.Profile(pk) for pk in new_people}
+    _add_groups(chunk, new_groups, person_of, profiles)
     existing = set(person_of) - created
     remembered = memory.profiles if known else {}
     for pk in existing & remembered.keys():
@@ -1022,8 +1036,88 @@ def _store(
         profile.changed = profile.counted = False
     loaded = bulk.load_people(existing - remembered.keys())
     profiles.update(loaded)
+    updates: list[list[bulk.Profile]] = []
+
+    def count_existing() -> None:
+        old_groups = [g for g, pk in enumerate(person_of) if pk not in created]
+        _add_groups(chunk, old_groups, person_of, profiles)
+        touched = [profiles[pk] for pk in sorted(existing)]  # locked in id order
+        updates.append([p for p in touched if p.changed])
+        updates.append([p for p in touched if not p.changed])
+
+    # 3. Write: people, identities, touchpoints (an order stored already fails the unique
+    #    key here, see store_prepared), lines, then the people who were there. On PostgreSQL
+    #    the server lags behind each COPY: what needs no database is worked out while it
+    #    catches up (see _copy's ``meanwhile``), so the two overlap.
+    new_owner: dict[Key, int] = {}  # each new identity: its person
+    new_profiles = [profiles[pk] for pk in new_people]
+    identity_table = bulk.Table.of(Identity, *_IDENTITY_FIELDS)
+    if chunk.copy is not None:
+        copy = chunk.copy
+        identity_lines: list[str] = []
+        line_lines: list[str] = []
+
+        def render_identities() -> None:
+            # psycopg's write_row took ~4 s of this process for 1M rows' identities.
+            texts = CopyText.rows(copy.identities)
+            for key, g, text in zip(raw_of_key, chunk.key_groups, texts, strict=True):
+                if key not in known and key not in found:
+                    pk = new_owner[key] = person_of[g]
+                    identity_lines.append(f"{pk}{text}\n")
+
+        def count_and_render_lines() -> None:
+            count_existing()
+            line_lines.extend(
+                map(
+                    "{}{}\n".format,
+                    map(tp_ids.__getitem__, copy.line_orders),
+                    CopyText.rows(copy.lines),
+                )
+            )
+
+        _copy_people(new_profiles, now, meanwhile=render_identities)
+        _copy(identity_table, identity_lines)
+        people = map(person_of.__getitem__, copy.order_groups)
+        _copy(
+            bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS),
+            map("{}\t{}{}\n".format, tp_ids, people, CopyText.rows(copy.orders)),
+            meanwhile=count_and_render_lines,
+        )
+        _copy(bulk.Table.of(OrderLine, *bulk.LINE_FIELDS), line_lines)
+    else:
+        # People and identities are written from here. Staging them in the helper was 5%
+        # slower while the helper was the busier process; since it reads chunks from the
+        # file (9th set) the importer is, so that is worth measuring again.
+        bulk.insert_people(new_profiles, now)
+        new_owner.update(
+            (key, person_of[g])
+            for key, g in zip(raw_of_key, chunk.key_groups, strict=True)
+            if key not in known and key not in found
+        )
+        rest = identity_table.defaults(now)
+        identity_table.insert(
+            [(pk, *key, raw_of_key[key][:320], *rest) for key, pk in new_owner.items()]
+        )
+        if chunk.staged:
+            _insert_staged(chunk, person_of, tp_ids, now)
+        else:
+            _insert_rows(chunk, person_of, tp_ids, now)
+        count_existing()
+    changed, counted = updates
+    bulk.update_people(changed, now, counts_only=False)
+    bulk.update_people(counted, now, counts_only=True)
+    # What memory did not hold: the identities looked up or added, the people loaded or added.
+    found.update(new_owner)
+    return chunk.orders, found, {pk: profiles[pk] for pk in (*new_people, *loaded)}
+
+
+def _add_groups(
+    chunk: Prepared, groups: list[int], person_of: list[int], profiles: dict[int, bulk.Profile]
+) -> None:
+    """Add these groups' orders to their people's profiles (see _store, step 2)."""
     fills: dict[tuple[int, int], tuple[int, str]] = {}
-    for g, pk in enumerate(person_of):
+    for g in groups:
+        pk = person_of[g]
         profile = profiles[pk]
         firsts = chunk.firsts[g]
         for f in range(len(FILLS)):
@@ -1046,47 +1140,9 @@ def _store(
         if not getattr(profile, FILLS[f]):
             setattr(profile, FILLS[f], value)
             profile.changed = True
-    for profile in profiles.values():
+    for pk in {person_of[g] for g in groups}:
+        profile = profiles[pk]
         profile.stage = stage_for_order_count(profile.order_count, profile.stage)
-
-    # 3. Write: people, identities, touchpoints (an order stored already fails the unique
-    #    key here, see store_prepared), lines, then the people who were there.
-    identity_table = bulk.Table.of(Identity, *_IDENTITY_FIELDS)
-    new_owner: dict[Key, int] = {}
-    for g, keys in enumerate(chunk.keys):
-        for key in keys:
-            if key not in known and key not in found:
-                new_owner[key] = person_of[g]
-
-    # People and identities are written from here. Staging them in the helper (SQLite) was
-    # 5% slower while the helper was the busier process; since it reads chunks from the file
-    # (9th set) the importer is, so that is worth measuring again.
-    if chunk.copy is not None:
-        _copy_people([profiles[pk] for pk in new_people], now)
-        # psycopg's write_row took ~4 s of this process for 1M rows' identities.
-        identity_text = dict(zip(raw_of_key, CopyText.rows(chunk.copy.identities), strict=True))
-        _copy(
-            identity_table,
-            (f"{new_owner[key]}{identity_text[key]}\n" for key in sorted(new_owner)),
-        )
-    else:
-        bulk.insert_people([profiles[pk] for pk in new_people], now)
-        rest = identity_table.defaults(now)
-        identity_table.insert(
-            [(new_owner[key], *key, raw_of_key[key][:320], *rest) for key in sorted(new_owner)]
-        )
-    if chunk.staged:
-        _insert_staged(chunk, person_of, tp_ids, now)
-    elif chunk.copy is not None:
-        _copy_in(chunk.copy, person_of, tp_ids)
-    else:
-        _insert_rows(chunk, person_of, tp_ids, now)
-    touched = [p for p in profiles.values() if p.pk not in created]
-    bulk.update_people([p for p in touched if p.changed], now, counts_only=False)
-    bulk.update_people([p for p in touched if not p.changed], now, counts_only=True)
-    # What memory did not hold: the identities looked up or added, the people loaded or added.
-    found.update(new_owner)
-    return chunk.orders, found, {pk: profiles[pk] for pk in (*new_people, *loaded)}
 
 
 # The order touchpoint's columns that come from the order (the staged ``tp`` table's, after
@@ -1140,20 +1196,9 @@ def _insert_staged(
         )
 
 
-def _copy_in(copy: CopyText, person_of: list[int], tp_ids: Sequence[int]) -> None:
-    """PostgreSQL: the orders and lines as the helper rendered them, with ids and people."""
-    people = map(person_of.__getitem__, copy.order_groups)
-    _copy(
-        bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS),
-        map("{}\t{}{}\n".format, tp_ids, people, CopyText.rows(copy.orders)),
-    )
-    _copy(
-        bulk.Table.of(OrderLine, *bulk.LINE_FIELDS),
-        map("{}{}\n".format, map(tp_ids.__getitem__, copy.line_orders), CopyText.rows(copy.lines)),
-    )
-
-
-def _copy_people(profiles: list[bulk.Profile], now: datetime) -> None:
+def _copy_people(
+    profiles: list[bulk.Profile], now: datetime, meanwhile: Callable[[], None] | None = None
+) -> None:
     """PostgreSQL: new people as COPY text, as bulk.insert_people writes them. psycopg's
     write_row took 2.3 s of this process's CPU for 115,000 people (2.9-3.4 s in all), this
     1.3 s (2.2-2.7 s). Their text comes from clean rows: no tabs or line breaks, only
@@ -1174,18 +1219,24 @@ def _copy_people(profiles: list[bulk.Profile], now: datetime) -> None:
                 f"{p.stage}{rest}\n"
             )
 
-    _copy(table, rows())
+    _copy(table, rows(), meanwhile)
 
 
 def _copy_time(value: datetime | None) -> str:
     return NULL if value is None else value.isoformat(sep=" ")
 
 
-def _copy(table: bulk.Table, rows: Iterable[str]) -> None:
+def _copy(
+    table: bulk.Table, rows: Iterable[str], meanwhile: Callable[[], None] | None = None
+) -> None:
     """PostgreSQL: rows (each a line of COPY text) into ``table`` (its columns in order).
     They are sent a few thousand at a time, as they are made: the server stores each batch
     while the next one is rendered here (rendering all of them first, 115,000 people took
-    2.9-3.7 s instead of 2.2-2.7)."""
+    2.9-3.7 s instead of 2.2-2.7).
+
+    The server lags behind: when the last batch is sent, megabytes of them still wait in the
+    socket's buffers. ``meanwhile`` (work that needs no database) runs then, before waiting
+    for the server to finish, so the two overlap."""
     sql = f"COPY {table.name} ({table.columns}) FROM STDIN"
     rows = iter(rows)
     with (
@@ -1195,6 +1246,8 @@ def _copy(table: bulk.Table, rows: Iterable[str]) -> None:
     ):
         while batch := "".join(itertools.islice(rows, COPY_BATCH)):
             copy.write(batch)
+        if meanwhile is not None:
+            meanwhile()
 
 
 COPY_BATCH = 5_000  # rows per write
