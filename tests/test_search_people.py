@@ -57,3 +57,16 @@ def test_common_and_rare_name_prefixes_find_the_same_people(make_event, monkeypa
     )
     found = sorted(p.display_name for p in search_people("mar"))
     assert found == ["Mara Jones", "Marc Olsen", "Ola Marsh"]
+
+
+def test_a_name_prefix_matches_only_names_that_start_with_it(make_event):
+    """Prefixes are index ranges: they must hold under the database's collation too (on
+    PostgreSQL the name keys compare as bytes, whatever its default; see touchpoints 0009)."""
+    ingest(
+        [
+            make_event(person={"email": f"p{i}@example.com", "name": name})
+            for i, name in enumerate(["Ada Lovelace", "A-da Byron", "Adb Other", "Adam Smith"])
+        ]
+    )
+    found = sorted(p.display_name for p in search_people("ada"))
+    assert found == ["Ada Lovelace", "Adam Smith"]
