@@ -19,7 +19,7 @@ import json
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -566,8 +566,17 @@ def insert_people(profiles: list[Profile], now: datetime) -> None:
 def update_people(profiles: list[Profile], now: datetime, *, counts_only: bool) -> None:
     """Write changed people back: all profile columns, or only the aggregates (cheaper: fewer
     values to send and fewer indexes to touch)."""
+    people_update(profiles, now, counts_only=counts_only)()
+
+
+def people_update(
+    profiles: list[Profile], now: datetime, *, counts_only: bool
+) -> Callable[[], None]:
+    """:func:`update_people` in two steps: the statement and its values are worked out now,
+    and sent when the returned function is called (the caller may do this while the server
+    is still busy with something else)."""
     if not profiles:
-        return
+        return lambda: None
     table = Person._meta.db_table
     rows = [profile.counts_row() if counts_only else profile.row() for profile in profiles]
     columns = list(rows[0])
@@ -592,17 +601,22 @@ def update_people(profiles: list[Profile], now: datetime, *, counts_only: bool) 
         )
         params = [stamp, [p.pk for p in profiles], *([row[c] for row in rows] for c in columns)]
         if counts_only:  # never None here: counted people have first and last activity
-            pg_rows(sql, params, fetch=False)
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-    else:
-        with connection.cursor() as cursor:
-            sets = ", ".join(f"{c} = %s" for c in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {sets}, updated_at = %s WHERE id = %s",
-                [[*row.values(), stamp, p.pk] for row, p in zip(rows, profiles, strict=True)],
-            )
+            return lambda: pg_rows(sql, params, fetch=False) and None
+        return lambda: _execute(sql, params)
+    sets = ", ".join(f"{c} = %s" for c in columns)
+    sql = f"UPDATE {table} SET {sets}, updated_at = %s WHERE id = %s"
+    values = [[*row.values(), stamp, p.pk] for row, p in zip(rows, profiles, strict=True)]
+    return lambda: _execute_many(sql, values)
+
+
+def _execute(sql: str, params: Sequence[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def lookup_touchpoint_keys(

@@ -1036,25 +1036,30 @@ def _store(
         profile.changed = profile.counted = False
     loaded = bulk.load_people(existing - remembered.keys())
     profiles.update(loaded)
-    updates: list[list[bulk.Profile]] = []
+    updates: list[Callable[[], None]] = []
 
     def count_existing() -> None:
         old_groups = [g for g, pk in enumerate(person_of) if pk not in created]
         _add_groups(chunk, old_groups, person_of, profiles)
+
+    def make_updates() -> None:
         touched = [profiles[pk] for pk in sorted(existing)]  # locked in id order
-        updates.append([p for p in touched if p.changed])
-        updates.append([p for p in touched if not p.changed])
+        changed = [p for p in touched if p.changed]
+        updates.append(bulk.people_update(changed, now, counts_only=False))
+        counted = [p for p in touched if not p.changed]
+        updates.append(bulk.people_update(counted, now, counts_only=True))
 
     # 3. Write: people, identities, touchpoints (an order stored already fails the unique
     #    key here, see store_prepared), lines, then the people who were there. On PostgreSQL
-    #    the server lags behind each COPY: what needs no database is worked out while it
-    #    catches up (see _copy's ``meanwhile``), so the two overlap.
+    #    the server lags behind each COPY: the next COPY's text and the people updates are
+    #    worked out while it catches up (see _copy's ``meanwhile``), so the two overlap.
     new_owner: dict[Key, int] = {}  # each new identity: its person
     new_profiles = [profiles[pk] for pk in new_people]
     identity_table = bulk.Table.of(Identity, *_IDENTITY_FIELDS)
     if chunk.copy is not None:
         copy = chunk.copy
         identity_lines: list[str] = []
+        order_lines: list[str] = []
         line_lines: list[str] = []
 
         def render_identities() -> None:
@@ -1065,24 +1070,22 @@ def _store(
                     pk = new_owner[key] = person_of[g]
                     identity_lines.append(f"{pk}{text}\n")
 
-        def count_and_render_lines() -> None:
+        def render_orders_and_count() -> None:
+            people = map(person_of.__getitem__, copy.order_groups)
+            order_lines.extend(map("{}\t{}{}\n".format, tp_ids, people, CopyText.rows(copy.orders)))
             count_existing()
-            line_lines.extend(
-                map(
-                    "{}{}\n".format,
-                    map(tp_ids.__getitem__, copy.line_orders),
-                    CopyText.rows(copy.lines),
-                )
-            )
 
+        def render_lines_and_updates() -> None:
+            line_orders = map(tp_ids.__getitem__, copy.line_orders)
+            line_lines.extend(map("{}{}\n".format, line_orders, CopyText.rows(copy.lines)))
+            make_updates()
+
+        # Each COPY's ``meanwhile`` prepares the next statements; sized so that each roughly
+        # fits the time the server still needs (py-spy, 1M rows).
         _copy_people(new_profiles, now, meanwhile=render_identities)
-        _copy(identity_table, identity_lines)
-        people = map(person_of.__getitem__, copy.order_groups)
-        _copy(
-            bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS),
-            map("{}\t{}{}\n".format, tp_ids, people, CopyText.rows(copy.orders)),
-            meanwhile=count_and_render_lines,
-        )
+        _copy(identity_table, identity_lines, meanwhile=render_orders_and_count)
+        touchpoint_table = bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS)
+        _copy(touchpoint_table, order_lines, meanwhile=render_lines_and_updates)
         _copy(bulk.Table.of(OrderLine, *bulk.LINE_FIELDS), line_lines)
     else:
         # People and identities are written from here: staging them in the helper was 5%
@@ -1102,9 +1105,9 @@ def _store(
         else:
             _insert_rows(chunk, person_of, tp_ids, now)
         count_existing()
-    changed, counted = updates
-    bulk.update_people(changed, now, counts_only=False)
-    bulk.update_people(counted, now, counts_only=True)
+        make_updates()
+    for update in updates:
+        update()
     # What memory did not hold: the identities looked up or added, the people loaded or added.
     found.update(new_owner)
     return chunk.orders, found, {pk: profiles[pk] for pk in (*new_people, *loaded)}
