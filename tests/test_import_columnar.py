@@ -547,6 +547,36 @@ def test_later_chunks_rely_on_what_earlier_ones_stored(tmp_path, lane_use, memor
 
 
 @pytest.mark.django_db(transaction=True)
+def test_later_chunks_are_worked_out_while_the_one_before_is_stored(
+    tmp_path, monkeypatch, lane_use
+):
+    """PostgreSQL: who a chunk's customers are is worked out in a thread while the chunk
+    before is stored; an import that uses it stores what the general path stores."""
+    import os
+
+    from devotion.touchpoints import bulk
+
+    if not bulk.on_postgres():
+        pytest.skip("SQLite's chunks are worked out as they are stored")
+    used = {"plans": 0}
+    take = columnar.Planner.take
+
+    def counting(self, chunk):
+        resolved = take(self, chunk)
+        used["plans"] += resolved is not None
+        return resolved
+
+    monkeypatch.setattr(columnar.Planner, "take", counting)
+    monkeypatch.setattr(columnar, "FIRST_CHUNK_ORDERS", 1)
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
+    assert lane_use["chunks"] == 6
+    assert (lane, lane_counts) == (general, general_counts)
+    # As above: a transaction of another xdist worker makes a chunk work everything out again.
+    if os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") == "1":
+        assert used["plans"] >= 2
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_write_by_someone_else_between_chunks_is_noticed(tmp_path, monkeypatch, memory_use):
     """Another writer merges two people between two chunks: the next chunk does not trust
     what it remembers, and the orders go to the person who now owns the identity."""

@@ -30,6 +30,7 @@ only the speed differs. ``tests/test_import_columnar.py`` checks this on messy f
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import gc
@@ -40,7 +41,7 @@ import sqlite3
 import tempfile
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -54,7 +55,7 @@ from devotion.people.models import Identity, Person, stage_for_order_count
 from devotion.touchpoints import bulk, columnar_child
 from devotion.touchpoints.events import CENT, FUTURE_SLACK, ZERO
 from devotion.touchpoints.models import OrderLine, Touchpoint
-from devotion.touchpoints.reader import Record, delimiter_of, helper_messages
+from devotion.touchpoints.reader import Record, Upcoming, delimiter_of, helper_messages
 from devotion.webhooks.dispatch import wanted_events
 
 SOURCE = "generic"
@@ -515,7 +516,9 @@ def _stored_time(text: str) -> str:
 # --- The helper process ------------------------------------------------------------------------
 
 
-def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prepared | None]]:
+def prepared_in_helper(
+    path: Path, now: datetime, upcoming: Upcoming | None = None
+) -> Generator[tuple[Chunk, Prepared | None]]:
     """Load and check ``path`` in a helper process, then yield each chunk in file order with
     its :class:`Prepared` orders, or None for a chunk the general path must take. Yields
     nothing at all when the file cannot take the lane (nothing is stored then).
@@ -525,6 +528,8 @@ def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prep
     the writes. The helper runs at most one chunk ahead of what this process has received
     (on PostgreSQL, of the chunk after the one being stored), so memory stays flat. Raises
     :class:`~devotion.touchpoints.reader.ReaderCrashed` when the helper fails or dies.
+    On PostgreSQL ``upcoming`` shows the chunk after the one yielded last, as it arrives (see
+    :class:`Planner`).
     """
     # This process owns DuckDB's spill folder: it outlives a helper that is stopped or dies.
     postgres = bulk.on_postgres()
@@ -536,7 +541,11 @@ def prepared_in_helper(path: Path, now: datetime) -> Generator[tuple[Chunk, Prep
         tempfile.TemporaryDirectory(prefix="devotion-import-") as spill,
         contextlib.closing(
             helper_messages(
-                columnar_child.run, (str(path), now, orders, spill), path, ahead=postgres
+                columnar_child.run,
+                (str(path), now, orders, spill),
+                path,
+                ahead=postgres,
+                upcoming=upcoming if postgres else None,
             )
         ) as messages,
     ):
@@ -877,9 +886,12 @@ class Memory:
         self._xid = 0  # PostgreSQL: this chunk's transaction id
         self._alone = False  # PostgreSQL: no other transaction ran when this chunk began
         self._relied = False  # this chunk uses what is remembered
+        self.planner: Planner | None = None  # PostgreSQL: works out the next chunk ahead
 
     def clear(self) -> None:
         """Forget everything (after the general path wrote, or a chunk failed)."""
+        if self.planner is not None:
+            self.planner.drop()  # it read what is forgotten now
         self.owner.clear()
         self.profiles.clear()
         self._version = None
@@ -916,6 +928,8 @@ class Memory:
     def remember(
         self, owner: dict[tuple[str, str, str], int], profiles: dict[int, bulk.Profile]
     ) -> None:
+        if self.planner is not None:
+            self.planner.settle()  # it reads ``owner``
         if bulk.on_postgres():
             self._version = self._xid
         self.owner.update(owner)
@@ -935,6 +949,75 @@ _PG_ENDED = (
     "SELECT pg_snapshot_xmax(s)::text::bigint, EXISTS (SELECT FROM pg_snapshot_xip(s) AS x "
     "WHERE x::text::bigint <> txid_current()) FROM pg_current_snapshot() AS s"
 )
+
+
+class Planner:
+    """PostgreSQL: works out who the next chunk's customers are (:func:`_resolve`: its
+    identity look-ups, each customer's person, the new people's profiles and their COPY
+    text) in a thread while the importer stores the chunk before, which otherwise left the
+    server idle while the importer did it, and the importer idle while the server stored.
+
+    The thread looks identities up on a connection of its own, outside the importer's
+    transaction: what it finds is what others committed, and what the chunk being stored
+    adds comes from the importer (``recent``). The importer uses the result only when
+    :meth:`Memory.check` shows that nobody else has written since that chunk began, which
+    is exactly when those look-ups still hold; otherwise it works the chunk out again
+    itself. The thread draws no ids (drawing one gives a connection a transaction id, which
+    that check would count as someone else writing): new people are numbered until the
+    importer draws them."""
+
+    def __init__(self, upcoming: Upcoming, now: datetime) -> None:
+        self._upcoming = upcoming
+        self._now = now
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="import-planner")
+        self._plan: Future[Resolved | None] | None = None
+
+    def start(self, known: dict[Key, int], recent: dict[Key, int]) -> None:
+        """Begin on the chunk after the one being stored. ``known`` is read, never changed,
+        until :meth:`settle`."""
+        self.drop()
+        message = self._upcoming.next_message()
+        if message is not None:
+            self._plan = self._pool.submit(self._work, message, known, recent)
+
+    def _work(
+        self, message: Future[tuple[str, Any]], known: dict[Key, int], recent: dict[Key, int]
+    ) -> Resolved | None:
+        kind, payload = message.result()
+        if kind != "chunk" or payload[1] is None or payload[1].copy is None:
+            return None
+        try:
+            resolved = _resolve(payload[1], known, recent)
+        except NotFast:
+            return None  # the importer finds that out again itself
+        resolved.people_text = _people_tails(resolved.profiles, self._now)
+        return resolved
+
+    def take(self, chunk: Prepared) -> Resolved | None:
+        """What was worked out for ``chunk`` (waiting for it), or None."""
+        plan, self._plan = self._plan, None
+        if plan is None:
+            return None
+        try:
+            resolved = plan.result()
+        except Exception:  # e.g. the helper died: the importer hears of it itself
+            return None
+        return resolved if resolved is not None and resolved.prepared is chunk else None
+
+    def settle(self) -> None:
+        """Wait until the thread no longer reads what it was given (before memory changes)."""
+        if self._plan is not None:
+            concurrent.futures.wait([self._plan])
+
+    def drop(self) -> None:
+        self.settle()
+        self._plan = None
+
+    def close(self) -> None:
+        self.drop()
+        # The thread's own connection (looked up there: ``connection`` is per thread).
+        self._pool.submit(lambda: connection.close()).result()
+        self._pool.shutdown()
 
 
 def store_prepared(chunk: Prepared, now: datetime, memory: Memory | None = None) -> int:
@@ -1001,34 +1084,24 @@ def _store(
 ) -> tuple[int, dict[Key, int], dict[int, bulk.Profile]]:
     raw_of_key = chunk.raw_of_key
 
-    # 1. Who owns the identities; a group is one person, new or existing.
+    # 1. Who owns the identities; a group is one person, new or existing. Worked out ahead
+    #    while the chunk before was stored (see Planner) when memory is still good, else here.
     known = memory.owner if memory.check() else {}
-    # Only keys nobody remembers are looked up (in the helper's order, see prepare), and
-    # read through both dicts rather than copied into one; memory is then told only what it
-    # did not hold.
-    found = bulk.lookup_identities(
-        [k for k in raw_of_key if k not in known] if known else raw_of_key
-    )
-    known_get, found_get = known.get, found.get
-    person_of: list[int] = []  # per group
-    new_groups = []
-    for g, keys in enumerate(chunk.keys):
-        owners = {o for k in keys if (o := known_get(k) or found_get(k))}
-        if len(owners) > 1:
-            raise NotFast  # one customer links two people: a merge, done carefully elsewhere
-        person_of.append(owners.pop() if owners else 0)
-        if not person_of[g]:
-            new_groups.append(g)
+    resolved = memory.planner.take(chunk) if memory.planner else None
+    if resolved is None or not known:
+        resolved = _resolve(chunk, known, {})
+    found, person_of, new_groups = resolved.found, resolved.person_of, resolved.new_groups
     new_people, tp_ids = bulk.new_id_pairs(len(new_groups), chunk.orders)
-    for pk, g in zip(new_people, new_groups, strict=True):
-        person_of[g] = pk
+    new_owner = resolved.numbered(new_people)
     created = set(new_people)
+    recent = found | new_owner  # what memory will hold besides what it holds now
+    if memory.planner:
+        memory.planner.start(known, recent)  # the next chunk, while this one is stored
     # 2. Profiles: the first name, country, e-mail and phone in file order fill empty
     #    fields (a person may have several groups: the earliest order wins); every order
     #    counts. New people's profiles are written first; existing people's are worked out
     #    while the server stores the chunk's orders (see _copy's ``meanwhile``).
-    profiles = {pk: bulk.Profile(pk) for pk in new_people}
-    _add_groups(chunk, new_groups, person_of, profiles)
+    profiles = {profile.pk: profile for profile in resolved.profiles}
     existing = set(person_of) - created
     remembered = memory.profiles if known else {}
     for pk in existing & remembered.keys():
@@ -1053,8 +1126,7 @@ def _store(
     #    key here, see store_prepared), lines, then the people who were there. On PostgreSQL
     #    the server lags behind each COPY: the next COPY's text and the people updates are
     #    worked out while it catches up (see _copy's ``meanwhile``), so the two overlap.
-    new_owner: dict[Key, int] = {}  # each new identity: its person
-    new_profiles = [profiles[pk] for pk in new_people]
+    new_profiles = resolved.profiles
     identity_table = bulk.Table.of(Identity, *_IDENTITY_FIELDS)
     if chunk.copy is not None:
         copy = chunk.copy
@@ -1065,9 +1137,8 @@ def _store(
         def render_identities() -> None:
             # psycopg's write_row took ~4 s of this process for 1M rows' identities.
             texts = CopyText.rows(copy.identities)
-            for key, g, text in zip(raw_of_key, chunk.key_groups, texts, strict=True):
-                if key not in known and key not in found:
-                    pk = new_owner[key] = person_of[g]
+            for key, text in zip(raw_of_key, texts, strict=True):
+                if pk := new_owner.get(key):
                     identity_lines.append(f"{pk}{text}\n")
 
         def render_orders_and_count() -> None:
@@ -1082,7 +1153,7 @@ def _store(
 
         # Each COPY's ``meanwhile`` prepares the next statements; sized so that each roughly
         # fits the time the server still needs (py-spy, 1M rows).
-        _copy_people(new_profiles, now, meanwhile=render_identities)
+        _copy_people(new_profiles, now, render_identities, resolved.people_text)
         _copy(identity_table, identity_lines, meanwhile=render_orders_and_count)
         touchpoint_table = bulk.Table.of(Touchpoint, *bulk.TOUCHPOINT_FIELDS)
         _copy(touchpoint_table, order_lines, meanwhile=render_lines_and_updates)
@@ -1091,11 +1162,6 @@ def _store(
         # People and identities are written from here: staging them in the helper was 5%
         # slower, and the helper is the busier process on SQLite (12th set).
         bulk.insert_people(new_profiles, now)
-        new_owner.update(
-            (key, person_of[g])
-            for key, g in zip(raw_of_key, chunk.key_groups, strict=True)
-            if key not in known and key not in found
-        )
         rest = identity_table.defaults(now)
         identity_table.insert(
             [(pk, *key, raw_of_key[key][:320], *rest) for key, pk in new_owner.items()]
@@ -1109,8 +1175,67 @@ def _store(
     for update in updates:
         update()
     # What memory did not hold: the identities looked up or added, the people loaded or added.
-    found.update(new_owner)
-    return chunk.orders, found, {pk: profiles[pk] for pk in (*new_people, *loaded)}
+    return chunk.orders, recent, {pk: profiles[pk] for pk in (*new_people, *loaded)}
+
+
+@dataclass(slots=True)
+class Resolved:
+    """Who a chunk's customers are (step 1 of :func:`_store`), worked out before its writes.
+    New people are numbered -1, -2, ... (in the order of ``new_groups``) until ids are
+    drawn for them (:meth:`numbered`); existing ones have their ids."""
+
+    prepared: Prepared
+    found: dict[Key, int]  # the identities looked up: their person
+    person_of: list[int]  # per group: its person
+    new_groups: list[int]  # the groups that are new people
+    new_owner: dict[Key, int]  # each new identity: its person
+    profiles: list[bulk.Profile]  # the new people's, in order of new_groups
+    people_text: list[str] | None = None  # PostgreSQL: their COPY lines after the id
+
+    def numbered(self, ids: Sequence[int]) -> dict[Key, int]:
+        """Give the new people their ids; returns ``new_owner`` with them."""
+        person_of = self.person_of
+        for pk, g, profile in zip(ids, self.new_groups, self.profiles, strict=True):
+            person_of[g] = profile.pk = pk
+        # A new identity may belong to an existing person (a new phone of a known e-mail).
+        self.new_owner = {key: ids[-1 - pk] if pk < 0 else pk for key, pk in self.new_owner.items()}
+        return self.new_owner
+
+
+def _resolve(chunk: Prepared, known: dict[Key, int], recent: dict[Key, int]) -> Resolved:
+    """Step 1 of :func:`_store`: look up the identities neither ``known`` (memory) nor
+    ``recent`` (what the chunk being stored adds to it) holds, and find each group's person,
+    and the new people's profiles. Raises :class:`NotFast` for a group that names two
+    people. Touches the database only to look up (on the calling thread's connection)."""
+    raw_of_key = chunk.raw_of_key
+    # Only keys nobody remembers are looked up (in the helper's order, see prepare), and read
+    # through the dicts rather than copied into one; memory is then told only what it did
+    # not hold.
+    if known or recent:
+        missing = [k for k in raw_of_key if k not in known and k not in recent]
+    else:
+        missing = list(raw_of_key)
+    found = bulk.lookup_identities(missing)
+    known_get, recent_get, found_get = known.get, recent.get, found.get
+    person_of: list[int] = []  # per group
+    new_groups: list[int] = []
+    for g, keys in enumerate(chunk.keys):
+        owners = {o for k in keys if (o := known_get(k) or recent_get(k) or found_get(k))}
+        if len(owners) > 1:
+            raise NotFast  # one customer links two people: a merge, done carefully elsewhere
+        if owners:
+            person_of.append(owners.pop())
+        else:
+            new_groups.append(g)
+            person_of.append(-len(new_groups))
+    new_owner = {
+        key: person_of[g]
+        for key, g in zip(raw_of_key, chunk.key_groups, strict=True)
+        if key not in known and key not in recent and key not in found
+    }
+    profiles = {-1 - n: bulk.Profile(-1 - n) for n in range(len(new_groups))}
+    _add_groups(chunk, new_groups, person_of, profiles)
+    return Resolved(chunk, found, person_of, new_groups, new_owner, list(profiles.values()))
 
 
 def _add_groups(
@@ -1199,29 +1324,37 @@ def _insert_staged(
 
 
 def _copy_people(
-    profiles: list[bulk.Profile], now: datetime, meanwhile: Callable[[], None] | None = None
+    profiles: list[bulk.Profile],
+    now: datetime,
+    meanwhile: Callable[[], None] | None = None,
+    tails: list[str] | None = None,
 ) -> None:
     """PostgreSQL: new people as COPY text, as bulk.insert_people writes them. psycopg's
     write_row took 2.3 s of this process's CPU for 115,000 people (2.9-3.4 s in all), this
-    1.3 s (2.2-2.7 s). Their text comes from clean rows: no tabs or line breaks, only
-    backslashes to escape."""
+    1.3 s (2.2-2.7 s). ``tails``: their lines after the id, rendered ahead (see Planner)."""
     table = bulk.Table.of(Person, "id", *bulk.Profile.ROW)
-    rest = _copy_text(table.defaults(now))
+    if tails is None:
+        tails = _people_tails(profiles, now)
+    _copy(table, map("{}{}".format, (p.pk for p in profiles), tails), meanwhile)
 
-    def rows() -> Iterator[str]:
-        for p in profiles:
-            name_key, name_key_rev = Person.name_keys(p.display_name)
-            yield (
-                f"{p.pk}\t{_copy_escape(p.display_name)}\t{_copy_escape(name_key)}\t"
-                f"{_copy_escape(name_key_rev)}\t{_copy_escape(p.primary_email)}\t"
-                f"{_copy_escape(p.primary_phone)}\t{_copy_escape(p.country)}\t"
-                f"{'t' if p.consent_email else 'f'}\t{'t' if p.consent_sms else 'f'}\t"
-                f"{'t' if p.consent_profiling else 'f'}\t{_copy_time(p.first_seen_at)}\t"
-                f"{_copy_time(p.last_activity_at)}\t{p.order_count}\t{p.total_spent}\t"
-                f"{p.stage}{rest}\n"
-            )
 
-    _copy(table, rows(), meanwhile)
+def _people_tails(profiles: list[bulk.Profile], now: datetime) -> list[str]:
+    """New people's COPY lines after the id. Their text comes from clean rows: no tabs or
+    line breaks, only backslashes to escape."""
+    rest = _copy_text(bulk.Table.of(Person, "id", *bulk.Profile.ROW).defaults(now))
+    lines = []
+    for p in profiles:
+        name_key, name_key_rev = Person.name_keys(p.display_name)
+        lines.append(
+            f"\t{_copy_escape(p.display_name)}\t{_copy_escape(name_key)}\t"
+            f"{_copy_escape(name_key_rev)}\t{_copy_escape(p.primary_email)}\t"
+            f"{_copy_escape(p.primary_phone)}\t{_copy_escape(p.country)}\t"
+            f"{'t' if p.consent_email else 'f'}\t{'t' if p.consent_sms else 'f'}\t"
+            f"{'t' if p.consent_profiling else 'f'}\t{_copy_time(p.first_seen_at)}\t"
+            f"{_copy_time(p.last_activity_at)}\t{p.order_count}\t{p.total_spent}\t"
+            f"{p.stage}{rest}\n"
+        )
+    return lines
 
 
 def _copy_time(value: datetime | None) -> str:
@@ -1291,6 +1424,7 @@ __all__ = [
     "FileRows",
     "Memory",
     "NotFast",
+    "Planner",
     "Prepared",
     "WrittenMeanwhile",
     "eligible",

@@ -38,6 +38,7 @@ from devotion.touchpoints.reader import (
     ImportFailed,
     Reader,
     Rejected,
+    Upcoming,
     batches_in_helper,
     detect_format,
 )
@@ -207,13 +208,19 @@ class Importer:
             # Paused from the start: on PostgreSQL a thread receives the chunks, and a thread
             # cannot switch the collector safely (see reader._receive_paused).
             stack.enter_context(_cycle_collector_paused())
+            memory = columnar.Memory()
+            upcoming = Upcoming()
+            if bulk.on_postgres():
+                # Works out who chunk N+1's customers are while this one writes N; closed
+                # after the helper (the stack unwinds in reverse), which ends its wait.
+                memory.planner = columnar.Planner(upcoming, now)
+                stack.callback(memory.planner.close)
             # A helper process loads the file and prepares chunk N+1 while this one writes N.
-            chunks = columnar.prepared_in_helper(path, now)
+            chunks = columnar.prepared_in_helper(path, now, upcoming)
             stack.callback(chunks.close)  # stops the helper if this side fails
             first = next(chunks, None)
             if first is None:
                 return False  # the file cannot take the lane: the general path reads it all
-            memory = columnar.Memory()
             rows = stack.enter_context(contextlib.closing(columnar.FileRows(path)))
             checkpointer = stack.enter_context(bulk.Checkpointer())
             stack.enter_context(bulk.pg_commits_not_awaited())

@@ -23,7 +23,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -347,8 +347,26 @@ def batches_in_helper(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:
             return
 
 
+class Upcoming:
+    """Where :func:`helper_messages` (with ``ahead``) shows the message its thread is
+    receiving while the caller works on the one before, for a caller that wants to start on
+    it early. Taking a look starts no further receive: no more is held than before."""
+
+    def __init__(self) -> None:
+        self._pending: Future[tuple[str, Any]] | None = None
+
+    def next_message(self) -> Future[tuple[str, Any]] | None:
+        """The next message, as it is being received (None when there is none)."""
+        return self._pending
+
+
 def helper_messages(
-    target: Callable[..., None], args: tuple[Any, ...], path: Path, *, ahead: bool = False
+    target: Callable[..., None],
+    args: tuple[Any, ...],
+    path: Path,
+    *,
+    ahead: bool = False,
+    upcoming: Upcoming | None = None,
 ) -> Generator[tuple[str, Any]]:
     """Run ``target(*args, conn)`` in a helper process and yield the (kind, payload)
     messages it sends on ``conn`` until it closes it. A pipe holds one message, so the
@@ -358,7 +376,7 @@ def helper_messages(
     ``ahead``: receive (and unpickle) the next message in a thread while the caller works on
     the one before, so the two overlap wherever the caller waits for its database. The caller
     holds one more message at a time, and keeps the cycle collector paused meanwhile (see
-    :func:`_receive_paused`)."""
+    :func:`_receive_paused`). ``upcoming`` shows that next message (see :class:`Upcoming`)."""
     context = helper_context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(target=target, args=(*args, send), daemon=True)
@@ -367,12 +385,16 @@ def helper_messages(
     # The thread always has the next message's receive under way (see ``ahead``).
     receiving = ThreadPoolExecutor(1, thread_name_prefix="import-receiver") if ahead else None
     pending = receiving.submit(receive.recv) if receiving else None
+    if upcoming is not None:
+        upcoming._pending = pending
     try:
         while True:
             try:
                 if receiving and pending:
                     kind, payload = pending.result()
                     pending = receiving.submit(receive.recv)
+                    if upcoming is not None:
+                        upcoming._pending = pending
                 else:
                     kind, payload = _receive_paused(receive)
             except EOFError:
@@ -386,6 +408,8 @@ def helper_messages(
             yield kind, payload
             payload = None  # not held while the next message is received
     finally:
+        if upcoming is not None:
+            upcoming._pending = None
         if process.is_alive():
             process.terminate()  # this side stopped early: the helper has nothing left to do
         if receiving is not None:
@@ -418,6 +442,7 @@ __all__ = [
     "ReaderCrashed",
     "Record",
     "Rejected",
+    "Upcoming",
     "batches_in_helper",
     "delimiter_of",
     "detect_format",
