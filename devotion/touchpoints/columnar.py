@@ -731,12 +731,6 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
                 raw_of_key.setdefault(key, raw)
         keys_of.append(keys)
 
-    if bulk.on_postgres():
-        # In order of value, as the importer looks them up and writes them (near each other
-        # in the identities' index). Sorted here, where there is time while the server
-        # stores the chunk before; comparing values alone is 3x faster than the keys
-        # (tuples). SQLite's helper is the busier process: there they stay in file order.
-        raw_of_key = {k: raw_of_key[k] for k in sorted(raw_of_key, key=operator.itemgetter(2))}
     groups = bulk.group_by_keys(keys_of)
     group_of = [0] * len(rows)
     prepared = Prepared(
@@ -1208,7 +1202,7 @@ def _resolve(chunk: Prepared, known: dict[Key, int], recent: dict[Key, int]) -> 
     and the new people's profiles. Raises :class:`NotFast` for a group that names two
     people. Touches the database only to look up (on the calling thread's connection)."""
     raw_of_key = chunk.raw_of_key
-    # Only keys nobody remembers are looked up (in the helper's order, see prepare), and read
+    # Only keys nobody remembers are looked up (in file order), and read
     # through the dicts rather than copied into one; memory is then told only what it did
     # not hold.
     if known or recent:
