@@ -601,12 +601,16 @@ def people_update(
         )
         params = [stamp, [p.pk for p in profiles], *([row[c] for row in rows] for c in columns)]
         if counts_only:  # never None here: counted people have first and last activity
-            return lambda: pg_rows(sql, params, fetch=False) and None
+            return lambda: _pg_write(sql, params)
         return lambda: _execute(sql, params)
     sets = ", ".join(f"{c} = %s" for c in columns)
     sql = f"UPDATE {table} SET {sets}, updated_at = %s WHERE id = %s"
     values = [[*row.values(), stamp, p.pk] for row, p in zip(rows, profiles, strict=True)]
     return lambda: _execute_many(sql, values)
+
+
+def _pg_write(sql: str, params: Sequence[Any]) -> None:
+    pg_rows(sql, params, fetch=False)
 
 
 def _execute(sql: str, params: Sequence[Any]) -> None:

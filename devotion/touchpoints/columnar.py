@@ -42,7 +42,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -665,7 +665,6 @@ class Prepared:
     counts: list[int]
     spent: list[str | None]  # its orders' amounts added up; None when none had one
     raw_of_key: dict[Key, str]  # each identity as first written in the file (see prepare)
-    key_groups: list[int] = field(default_factory=list)  # per key of raw_of_key: its group
     staged: str = ""  # SQLite: the file with tables ``tp`` and ``line``
     copy: CopyText | None = None  # PostgreSQL
     # SQLite inside a transaction (see _read_staged), per order: (group, *_FROM_ORDER); per
@@ -743,7 +742,6 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
         spent=[],
         raw_of_key=raw_of_key,
     )
-    group_of_key: dict[Key, int] = {}
     for g, members in enumerate(groups):  # members come in file order
         keys_seen: dict[Key, None] = {}
         firsts: list[Any] = [-1, "", -1, "", -1, "", -1, ""]
@@ -768,13 +766,10 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
             if (amount := amounts[i]) is not None:
                 spent = Decimal(amount) if spent is None else spent + Decimal(amount)
         prepared.keys.append(tuple(keys_seen))
-        for key in keys_seen:
-            group_of_key[key] = g
         prepared.firsts.append(tuple(firsts))
         prepared.seen.append((first_seen, last_seen))
         prepared.counts.append(len(members))
         prepared.spent.append(None if spent is None else str(spent))
-    prepared.key_groups = [group_of_key[key] for key in prepared.raw_of_key]
 
     if bulk.on_postgres():
         # The columns after id and person (bulk.TOUCHPOINT_FIELDS, then the defaults).
@@ -1202,9 +1197,8 @@ def _resolve(chunk: Prepared, known: dict[Key, int], recent: dict[Key, int]) -> 
     and the new people's profiles. Raises :class:`NotFast` for a group that names two
     people. Touches the database only to look up (on the calling thread's connection)."""
     raw_of_key = chunk.raw_of_key
-    # Only keys nobody remembers are looked up (in file order), and read
-    # through the dicts rather than copied into one; memory is then told only what it did
-    # not hold.
+    # Only keys nobody remembers are looked up (in file order), and read through the dicts
+    # rather than copied into one; memory is then told only what it did not hold.
     if known or recent:
         missing = [k for k in raw_of_key if k not in known and k not in recent]
     else:
@@ -1224,7 +1218,8 @@ def _resolve(chunk: Prepared, known: dict[Key, int], recent: dict[Key, int]) -> 
             person_of.append(-len(new_groups))
     new_owner = {
         key: person_of[g]
-        for key, g in zip(raw_of_key, chunk.key_groups, strict=True)
+        for g, keys in enumerate(chunk.keys)
+        for key in keys
         if key not in known and key not in recent and key not in found
     }
     profiles = {-1 - n: bulk.Profile(-1 - n) for n in range(len(new_groups))}
