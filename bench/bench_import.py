@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine
+from bench.common import machine, speed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -391,6 +391,8 @@ def main() -> None:
         print(f"summary of the last run: {results[-1]['summary']}")
         best = statistics.median(r["rows_per_s"] for r in results)
         print(f"median: {best:,.0f} rows/s")
+        # The machine's speed drifts within the hour: how fast it was by the end.
+        print(f"speed after the runs: {speed():.3f} s")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,32 @@ def timed(label: str) -> Iterator[None]:
     print(f"{label}: {time.perf_counter() - start:.2f}s", flush=True)
 
 
+def speed(runs: int = 5) -> float:
+    """Seconds a fixed piece of work takes here (median of ``runs``; lower is faster): the
+    kinds of work an import does — Python building and sorting tuples and dicts of strings,
+    and SQLite inserting indexed rows. Machines of the same kind here differed up to 2.6x
+    between sessions and ~25% within one; printed beside a benchmark's numbers, it says how
+    fast the machine was when they were measured."""
+    import sqlite3
+
+    def once() -> float:
+        start = time.perf_counter()
+        rows = [
+            (f"person-{n % 40_000}@example.com", f"{n:08d}", n * 7 % 1000) for n in range(200_000)
+        ]
+        owner: dict[str, int] = {}
+        for mail, _, n in rows:
+            owner.setdefault(mail, n)
+        rows.sort(key=lambda row: (row[0], row[2]))
+        with sqlite3.connect(":memory:") as db:
+            db.execute("CREATE TABLE t (mail TEXT, code TEXT, n INTEGER)")
+            db.execute("CREATE INDEX t_mail ON t (mail, n)")
+            db.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+        return time.perf_counter() - start
+
+    return statistics.median(once() for _ in range(runs))
+
+
 def machine() -> str:
     """One line describing where the numbers were measured."""
     cpu = platform.processor() or platform.machine()
@@ -80,5 +106,5 @@ def machine() -> str:
     return (
         f"{cpu}, {os.cpu_count()} cores, {mem_gb:.1f} GB RAM, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}, "
-        f"load {load:.2f}"
+        f"load {load:.2f}, speed {speed():.3f} s (bench.common.speed; lower is faster)"
     )
