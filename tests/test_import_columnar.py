@@ -212,6 +212,18 @@ def test_backslashes_and_quotes_are_stored_as_written(tmp_path, lane_use):
     assert OrderLine.objects.get(product_id="K\\1").product_name == 'Mug "\\t"'
 
 
+def test_a_cell_padded_only_inside_quotes_is_trimmed(tmp_path, lane_use):
+    # The file-wide scan must see padding that only a quote borders.
+    rows = [
+        'q-1,2025-01-01T10:00:00Z,q1@example.com,,,"Ann ",,,,,1.5,EUR,SKU-1,Mug,1,1.5,',
+        "q-2,2025-01-02T10:00:00Z,q2@example.com,,,Bo Li,,,,,2,EUR,SKU-2,Jug,1,2,",
+    ]
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, rows)
+    assert lane_use["chunks"] == 1
+    assert (lane, lane_counts) == (general, general_counts)
+    assert Person.objects.get(primary_email="q1@example.com").display_name == "Ann"
+
+
 def test_padded_and_quoted_cells_are_trimmed_as_the_general_path_trims_them(tmp_path, lane_use):
     # The helper reads clean chunks from the file itself: with csv where a cell is quoted,
     # by splitting where none is, trimming only chunks that have spaces around a cell.
@@ -642,6 +654,33 @@ def test_a_file_without_odd_whitespace_skips_the_per_row_test(tmp_path, text, od
     path.write_bytes(text.encode())
     source = columnar.ColumnarFile(path)
     try:
-        assert source._scan() == (text.count("\n"), odd)
+        assert source._scan()[:2] == (text.count("\n"), odd)
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "spaced"),
+    [
+        ("a,b\n1,Ada Lovelace\n2,x y z\n", False),  # spaces inside cells only
+        ("a,b\n1, x\n", True),
+        ("a,b\n1 ,x\n", True),
+        ("a,b\n 1,x\n", True),
+        ("a,b\n1,x \n", True),
+        ("a,b\r\n1,x \r\n", True),
+        ('a,b\n1,"x "\n', True),
+        ('a,b\n1," x"\n', True),
+        ("a,b\n1,x ", True),  # the last cell of a file without a final line end
+        ("a;b\n1;x y\n2;x, y\n", False),  # a comma is no delimiter here
+        ("a;b\n1; x\n", True),
+        ("a,b\n1," + "x" * ((1 << 20) - 5) + " ,y\n", True),  # split across blocks
+    ],
+)
+def test_a_file_without_padded_cells_skips_the_per_row_trim_test(tmp_path, text, spaced):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    source = columnar.ColumnarFile(path)
+    try:
+        assert source._scan().spaced is spaced
     finally:
         source.close()
