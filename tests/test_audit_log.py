@@ -25,6 +25,14 @@ def test_only_admins_see_the_audit_log(persona, request, login):
     assert login(request.getfixturevalue(persona)).get("/settings/audit/").status_code == 403
 
 
+def test_the_refusal_says_which_role_the_page_needs(manager, login):
+    response = login(manager).get("/settings/audit/")
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "This page needs the admin role." in text
+    assert "has the manager role" in text
+
+
 def test_an_empty_log_says_so(admin_user, login):
     response = login(admin_user).get("/settings/audit/")
     assert b"Nothing recorded" in response.content
