@@ -33,6 +33,11 @@ def test_the_refusal_says_which_role_the_page_needs(manager, login):
     assert "has the manager role" in text
 
 
+def test_only_admins_are_shown_the_link(manager, admin_user, login):
+    assert b'href="/settings/audit/"' not in login(manager).get("/settings/webhooks/").content
+    assert b'href="/settings/audit/"' in login(admin_user).get("/settings/webhooks/").content
+
+
 def test_an_empty_log_says_so(admin_user, login):
     response = login(admin_user).get("/settings/audit/")
     assert b"Nothing recorded" in response.content
