@@ -22,5 +22,6 @@ browser-test: sync
 lint: sync
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy devotion
 
 check: lint test

@@ -98,7 +98,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": HOME / "devotion.sqlite3",
+            "NAME": str(HOME / "devotion.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web app read while the worker or an import writes; IMMEDIATE
                 # takes the write lock at BEGIN so concurrent writers queue instead of failing.

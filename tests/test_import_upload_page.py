@@ -148,6 +148,16 @@ def test_the_progress_fragment_polls_while_running_and_stops_when_done(login, ma
     assert "Done" in fragment.text
 
 
+def test_going_back_to_an_import_restores_the_whole_page(login, manager):
+    # htmx asks for the page again when the browser's history has lost it: it needs all of it.
+    run = ImportRun.objects.create(kind="orders", source="generic", filename="big.csv")
+    page = login(manager).get(
+        f"/imports/{run.pk}/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in page.text
+    assert "HX-Request" in page["Vary"]
+
+
 def test_the_list_page_costs_the_same_queries_for_many_imports(
     login, manager, django_assert_max_num_queries
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -18,6 +19,7 @@ from devotion.touchpoints.importer import Importer, ImportFailed, detect_format
 from devotion.touchpoints.models import ImportRun
 from devotion.touchpoints.sources import IMPORT_KINDS, supported
 from devotion.touchpoints.tasks import run_import
+from devotion.web.rendering import render_page
 
 PAGE_SIZE = 25
 
@@ -27,8 +29,9 @@ class UploadForm(forms.Form):
     source = forms.ChoiceField(choices=[(name, label) for name, label, _ in supported()])
     file = forms.FileField(help_text="CSV (comma, semicolon or tab) or JSONL, UTF-8.")
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         upload: UploadedFile | None = data.get("file")
         if data.get("kind") and data.get("source"):
             try:
@@ -79,7 +82,7 @@ def imports(request: HttpRequest) -> HttpResponse:
                     format=data["format"],
                     status=ImportRun.Status.QUEUED,
                     bytes_total=path.stat().st_size,
-                    created_by=request.user,
+                    created_by=request.user if request.user.is_authenticated else None,
                 )
                 run_import.enqueue(run.pk)
                 return redirect("import", run_id=run.pk)
@@ -98,10 +101,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=run_id)
     # htmx polls the status fragment every second until the run is finished.
-    template = "touchpoints/import_run.html"
-    if request.htmx:
-        template += "#status"
-    return render(request, template, {"run": run})
+    return render_page(request, "touchpoints/import_run.html", "status", {"run": run})
 
 
 @role_required("manager")

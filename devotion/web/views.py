@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from devotion.people.merging import MergeError, merge_people, undo_merge
@@ -28,6 +27,7 @@ from devotion.touchpoints.models import Kind, OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
 from devotion.web.forms import SORTS, CustomerListForm, TimelineFilterForm
 from devotion.web.paging import MAX_PAGES, Cursor, keyset_page, page_number
+from devotion.web.rendering import render_page, wants_fragment
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 50
@@ -36,22 +36,6 @@ MERGE_SEARCH_LIMIT = 8
 # request, so the counts are kept for a few minutes. They label the filter, nothing more.
 STAGE_COUNTS_KEY = "web:stage-counts"
 STAGE_COUNTS_SECONDS = 300
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    """True for an htmx request that will swap part of the page (not a history restore)."""
-    htmx = getattr(request, "htmx", None)
-    return htmx is not None and bool(htmx) and not htmx.history_restore_request
-
-
-def _render(
-    request: HttpRequest, template: str, partial: str, context: dict[str, Any]
-) -> HttpResponse:
-    """The full page, or just ``partial`` of it for htmx; cached copies vary on which."""
-    name = f"{template}#{partial}" if _wants_fragment(request) else template
-    response = render(request, name, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -135,7 +119,7 @@ def customers(request: HttpRequest) -> HttpResponse:
         # The current filters, to carry into the page links ("q=ada&sort=recent&").
         "query_base": "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v),
     }
-    return _render(request, "web/customers.html", "results", context)
+    return render_page(request, "web/customers.html", "results", context)
 
 
 # ---------------------------------------------------------------- customer page
@@ -237,8 +221,8 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person.objects.select_related("merged_into"), pk=pk)
     # 2. The timeline page (all a fragment request needs).
     context: dict[str, Any] = {"person": person, **_timeline(person, request)}
-    if _wants_fragment(request):
-        return _render(request, "web/customer.html", "timeline", context)
+    if wants_fragment(request):
+        return render_page(request, "web/customer.html", "timeline", context)
     # 3. The rest of the page, and a record that someone looked (ids only, no personal data).
     merges = _merges(person)
     context |= {
@@ -252,7 +236,7 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
         "can_erase": has_role(request.user, "admin"),
     }
     AuditEvent.record("person.view", actor=request.user, object_type="person", object_id=pk)
-    return _render(request, "web/customer.html", "timeline", context)
+    return render_page(request, "web/customer.html", "timeline", context)
 
 
 # ---------------------------------------------------------------- merging by hand
