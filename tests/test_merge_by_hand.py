@@ -64,7 +64,7 @@ def test_a_manager_merges_and_it_is_audited(twins, login, manager):
     assert other.merged_into_id == ada.pk
     assert ada.touchpoints.count() == 2
     merge = Merge.objects.get()
-    assert merge.merged_by == manager and merge.reason == "merged by hand by manon"
+    assert merge.merged_by == manager and merge.reason == "merged by hand"
     assert "Merged A. Lovelace into Ada Lovelace" in response.content.decode()
     event = AuditEvent.objects.get(action="person.merge")
     assert event.object_id == str(ada.pk) and event.detail["loser_id"] == other.pk
@@ -77,6 +77,18 @@ def test_the_merged_persons_page_points_to_the_winner(twins, login, manager):
     assert "This profile was merged into" in body
     assert reverse("customer", args=[ada.pk]) in body
     assert reverse("merge-undo", args=[Merge.objects.get().pk]) in body
+
+
+def test_the_history_says_who_merged_by_hand_and_why_a_merge_was_automatic(twins, login, manager):
+    ada, other = twins
+    client = login(manager)
+    client.post(reverse("merge-confirm", args=[ada.pk, other.pk]))
+    body = " ".join(client.get(reverse("customer", args=[ada.pk])).content.decode().split())
+    assert "by manon · " in body and "· merged by hand" in body
+    assert body.count("manon") == 2  # the header's account name, then the history: once each
+    Merge.objects.update(automatic=True, merged_by=None, reason="shares email ada@example.com")
+    body = " ".join(login(manager).get(reverse("customer", args=[ada.pk])).content.decode().split())
+    assert "automatically" in body and "shares email ada@example.com" in body
 
 
 def test_a_manager_undoes_a_merge(twins, login, manager):

@@ -72,3 +72,39 @@ def test_a_merge_cannot_be_undone_twice_nor_a_person_merged_into_themselves(two_
     undo_merge(merge)
     with pytest.raises(MergeError):
         undo_merge(merge)
+
+
+def test_a_signup_date_from_a_customers_import_survives_a_merge_and_its_undo(make_event):
+    # Ada signed up in 2023 (a customer record: no touchpoint) and first ordered in 2025.
+    ingest(
+        [
+            make_event(
+                kind="customer",
+                external_id="cust-1",
+                occurred_at="2023-03-01T09:00:00Z",
+                person={"email": "ada@example.com", "name": "Ada Lovelace"},
+            ),
+            make_event(occurred_at="2025-06-01T12:00:00Z"),
+            make_event(
+                kind="message",
+                direction="in",
+                text="Where is my parcel?",
+                occurred_at="2024-05-01T08:00:00Z",
+                person={"email": "a.lovelace@work.example"},
+            ),
+        ]
+    )
+    ada = Person.objects.get(primary_email="ada@example.com")
+    other = Person.objects.get(primary_email="a.lovelace@work.example")
+    assert ada.first_seen_at.year == 2023
+
+    merge = merge_people(ada, other, reason="same person")
+    ada.refresh_from_db()
+    assert ada.first_seen_at.isoformat() == "2023-03-01T09:00:00+00:00"
+
+    undo_merge(merge)
+    ada.refresh_from_db()
+    other.refresh_from_db()
+    assert ada.first_seen_at.isoformat() == "2023-03-01T09:00:00+00:00"
+    assert other.first_seen_at.isoformat() == "2024-05-01T08:00:00+00:00"
+    assert ada.last_activity_at.isoformat() == "2025-06-01T12:00:00+00:00"

@@ -7,6 +7,7 @@ everything that moved so :func:`undo_merge` can put each back.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -28,10 +29,17 @@ class MergeError(ValueError):
     """A merge or undo that cannot be done, with the reason."""
 
 
-def refresh_aggregates(person_ids: list[int]) -> None:
-    """Recompute order count, spend, first/last activity and the order stage from touchpoints."""
+def refresh_aggregates(
+    person_ids: list[int], known_first: dict[int, datetime | None] | None = None
+) -> None:
+    """Recompute order count, spend, first/last activity and the order stage from touchpoints.
+
+    ``known_first``: per person, when they were first seen apart from their touchpoints (a
+    sign-up date from a customers import leaves no touchpoint); first seen is the earlier of
+    that and their first touchpoint."""
     from devotion.touchpoints.models import Touchpoint
 
+    known_first = known_first or {}
     rows = (
         Touchpoint.objects.filter(person_id__in=person_ids)
         .values("person_id")
@@ -47,7 +55,8 @@ def refresh_aggregates(person_ids: list[int]) -> None:
         row: dict[str, Any] = by_person.get(person.pk, {})
         person.order_count = row.get("orders") or 0
         person.total_spent = row.get("spent") or 0
-        person.first_seen_at = row.get("first")
+        firsts = [when for when in (row.get("first"), known_first.get(person.pk)) if when]
+        person.first_seen_at = min(firsts) if firsts else None
         person.last_activity_at = row.get("last")
         if person.order_count == 0 and person.stage in (Stage.NEW, Stage.ACTIVE):
             person.stage = Stage.PROSPECT
@@ -64,6 +73,13 @@ def refresh_aggregates(person_ids: list[int]) -> None:
                 "updated_at",
             ]
         )
+
+
+def _first_seen(*people: Person) -> dict[int, datetime | None]:
+    """When each was first seen, as stored now."""
+    return dict(
+        Person.objects.filter(pk__in=[p.pk for p in people]).values_list("pk", "first_seen_at")
+    )
 
 
 def _snapshot(loser: Person) -> dict[str, Any]:
@@ -102,6 +118,13 @@ def merge_people(
     if loser.merged_into_id is not None or winner.merged_into_id is not None:
         raise MergeError("one of these people has already been merged into someone else")
     snapshot = _snapshot(loser)
+    # First seen before the merge, which may be earlier than any touchpoint (a sign-up date):
+    # the winner keeps the earlier of both, and an undo gives each their own back.
+    first_seen = _first_seen(winner, loser)
+    snapshot["first_seen"] = {
+        role: when.isoformat() if (when := first_seen.get(person.pk)) else None
+        for role, person in (("winner", winner), ("loser", loser))
+    }
     Identity.objects.filter(pk__in=snapshot["identities"]).update(person=winner)
     Touchpoint.objects.filter(pk__in=snapshot["touchpoints"]).update(person=winner)
     # A fact the winner already has (same key and value) stays with the loser, so no duplicate.
@@ -125,7 +148,8 @@ def merge_people(
     winner.save()
     loser.merged_into = winner
     loser.save(update_fields=["merged_into", "updated_at"])
-    refresh_aggregates([winner.pk, loser.pk])
+    earliest = [when for when in first_seen.values() if when]
+    refresh_aggregates([winner.pk, loser.pk], {winner.pk: min(earliest) if earliest else None})
 
     merge = Merge.objects.create(
         winner=winner,
@@ -160,10 +184,21 @@ def undo_merge(merge: Merge, *, user: Any = None) -> None:
     loser.set_name(loser.display_name)
     loser.merged_into = None
     loser.save()
-    refresh_aggregates([winner.pk, loser.pk])
+    before = snap.get("first_seen", {})  # merges recorded before this was kept have none
+    refresh_aggregates(
+        [winner.pk, loser.pk],
+        {
+            person.pk: _when(before.get(role))
+            for role, person in (("winner", winner), ("loser", loser))
+        },
+    )
     merge.undone_at = timezone.now()
     merge.undone_by = user if getattr(user, "is_authenticated", False) else None
     merge.save(update_fields=["undone_at", "undone_by"])
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _announce_merge(merge: Merge) -> None:

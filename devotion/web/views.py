@@ -285,9 +285,8 @@ def merge_confirm(request: HttpRequest, pk: int, other: int) -> HttpResponse:
     if request.method == "POST":
         # 2. Merge, record who did it, and go back to the surviving person.
         try:
-            merge = merge_people(
-                winner, loser, reason=f"merged by hand by {request.user}", user=request.user
-            )
+            # Who merged is kept apart (merged_by), and shown beside the reason.
+            merge = merge_people(winner, loser, reason="merged by hand", user=request.user)
         except MergeError as exc:
             messages.error(request, f"Could not merge: {exc}.")
             return redirect("customer", pk=winner.pk)
