@@ -70,3 +70,17 @@ def test_it_filters_by_action(admin_user, login):
     assert len(events) == 5
     assert {e.action for e in events} == {"webhook.created"}
     assert response.context["actions"] == ["person.export", "webhook.created"]
+
+
+def test_details_read_as_words_not_code(admin_user, login):
+    AuditEvent.record(
+        "person.erased",
+        actor=admin_user,
+        object_type="person",
+        object_id=7,
+        merged_person_ids=[8, 9],
+        deleted={"people.Person": 3, "touchpoints.Touchpoint": 12},
+    )
+    body = login(admin_user).get("/settings/audit/").content.decode()
+    assert "merged_person_ids 8, 9 · deleted people.Person 3, touchpoints.Touchpoint 12" in body
+    assert "{&#x27;" not in body  # no Python dict shown as is

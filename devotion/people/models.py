@@ -43,7 +43,7 @@ def stage_for_order_count(order_count: int, current: str) -> str:
     if order_count <= 0:
         return current
     if current in (Stage.PROSPECT, Stage.NEW, ""):
-        return Stage.NEW if order_count == 1 else Stage.ACTIVE
+        return (Stage.NEW if order_count == 1 else Stage.ACTIVE).value
     return current
 
 

@@ -1,4 +1,5 @@
-"""Template filters of the web app: readable phone numbers and short relative times."""
+"""Template filters of the web app: readable phone numbers, short relative times, money,
+counts and audit details."""
 
 from __future__ import annotations
 
@@ -100,3 +101,22 @@ def thousands(value: int | None) -> str:
     if value is None:
         return ""
     return f"{int(value):,}"
+
+
+@register.filter
+def details(value: dict[str, object] | None) -> str:
+    """An audit entry's details as "key value" pairs, lists joined by commas.
+
+    >>> details({"loser_id": 3439, "events": ["person.created", "people.merged"]})
+    'loser_id 3439 · events person.created, people.merged'
+    """
+    if not value:
+        return ""
+    parts = []
+    for key, item in value.items():
+        if isinstance(item, dict):
+            item = ", ".join(f"{k} {v}" for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            item = ", ".join(str(v) for v in item)
+        parts.append(f"{key} {item}")
+    return " · ".join(parts)
