@@ -60,9 +60,7 @@ def test_a_rejected_order_reports_all_its_rows(tmp_path):
     )  # fmt: skip
     result = Importer("orders", "shopify").run(path)
     assert result.rejected == 1
-    assert result.preview == [
-        {"line": 2, "reason": "person.email 'no-email' is not an e-mail address"}
-    ]
+    assert result.preview == [{"line": 2, "reason": "Email 'no-email' is not an e-mail address"}]
     report = result.rejects_path.read_text().splitlines()
     assert [line.split(",")[0] for line in report] == ["line", "2", "3"]
 
@@ -72,3 +70,24 @@ def test_an_order_without_an_id_column_is_known_by_its_name(tmp_path):
     path.write_text("Name,Email,Created at,Total\n#77,ada@example.com,2025-04-01 10:00,5\n")
     Importer("orders", "shopify").run(path)
     assert Touchpoint.objects.get().external_id == "#77"
+
+
+def test_reasons_name_the_exports_own_columns(tmp_path):
+    # The file holds Shopify's columns, not Devotion's fields: the report speaks of those.
+    path = tmp_path / "orders_export.csv"
+    when = "2025-04-01 10:00:00 -0400"
+    _write(
+        path,
+        [
+            ["#1004", "ann@x.co", "paid", "USD", "ten", when, "1", "Mug", "10.00", "MUG", "14"],
+            ["#1005", "bo@x.co", "paid", "USD", "20.00", when, "1", "Mug", "10.00", "MUG", "15"],
+            ["#1005", "bo@x.co", "", "", "", when, "0", "Tea", "10.00", "TEA", ""],
+            ["#1006", "", "paid", "USD", "5.00", when, "1", "Tea", "5.00", "TEA", "16"],
+        ],
+    )  # fmt: skip
+    result = Importer("orders", "shopify").run(path)
+    assert [(item["line"], item["reason"]) for item in result.preview] == [
+        (2, "Total 'ten' is not a number"),
+        (3, "Lineitem quantity (the order's line 2) must be between 1 and 1000000"),
+        (5, "no identity: Email and Phone / Billing Phone / Shipping Phone are empty"),
+    ]

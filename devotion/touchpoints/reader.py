@@ -161,9 +161,13 @@ class Reader:
         if record.error:
             return Rejected(record.lines, record.raws, record.error)
         try:
-            return validate_event(mapper.map(record.rows), now=now)
-        except Reject as exc:
+            raw = mapper.map(record.rows)
+        except Reject as exc:  # the mapper names the export's columns itself
             return Rejected(record.lines, record.raws, str(exc))
+        try:
+            return validate_event(raw, now=now)
+        except Reject as exc:
+            return Rejected(record.lines, record.raws, mapper.explain(str(exc)))
 
     def check_header(self, path: Path) -> None:
         """Raise :class:`ImportFailed` when the CSV header cannot be imported."""

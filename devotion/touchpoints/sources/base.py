@@ -12,8 +12,9 @@ them a million times for a large file).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ IMPORT_KINDS = tuple(EVENT_KIND)
 
 Row = Mapping[str, Any]
 Event = dict[str, Any]
+_LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")  # "lines[1].quantity": the first line
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,9 @@ class Mapper:
     one of which will do. ``group_by`` names a column whose value, repeated on consecutive
     rows, makes those rows one record (a Shopify order spans one row per line item); the first
     row is mapped by ``map_row`` and every further row only contributes ``map_line``.
+    ``columns`` names the export's column behind each canonical field whose name differs
+    ("person.email": "Email"; a line's fields as "lines.quantity"), so the reasons validation
+    gives speak of the file the user holds (:meth:`explain`).
     """
 
     kind: str
@@ -50,6 +55,7 @@ class Mapper:
     group_by: str = ""
     map_line: Callable[[Row], dict[str, Any] | None] | None = None
     sample: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)
 
     def missing_columns(self, columns: Iterable[str]) -> list[str]:
         """The required columns (as "A or B") that ``columns`` lacks.
@@ -64,6 +70,38 @@ class Mapper:
             for names in self.required
             if not any(name in present for name in names)
         ]
+
+    def explain(self, reason: str) -> str:
+        """A reason ``validate_event`` gave, in this export's column names: the field it starts
+        with, or the identity columns when there is none.
+
+        >>> shop = Mapper("orders", dict, columns={"person.email": "Email", "lines.quantity":
+        ...     "Lineitem quantity", "person.phone": "Phone / Billing Phone"})
+        >>> shop.explain("person.email 'x' is not an e-mail address")
+        "Email 'x' is not an e-mail address"
+        >>> shop.explain("lines[2].quantity must be between 1 and 1000000")
+        "Lineitem quantity (the order's line 2) must be between 1 and 1000000"
+        >>> shop.explain("no identity: give person.email, person.phone or person.external_id")
+        'no identity: Email and Phone / Billing Phone are empty'
+        """
+        if not self.columns:
+            return reason
+        if reason.startswith("no identity:"):
+            fields = ("person.email", "person.phone", "person.external_id")
+            names = [self.columns[name] for name in fields if name in self.columns]
+            if names:
+                listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+                return f"no identity: {listed} {'is' if len(names) == 1 else 'are'} empty"
+            return reason
+        name, space, rest = reason.partition(" ")
+        line = _LINE_FIELD.fullmatch(name)
+        if line:
+            column = self.columns.get(f"lines.{line[2]}")
+            if column:
+                return f"{column} (the order's line {line[1]}){space}{rest}"  # counted from 1
+            return reason
+        column = self.columns.get(name)
+        return f"{column}{space}{rest}" if column else reason
 
     def map(self, rows: Sequence[Row]) -> Event:
         """Map one record (one row, or the rows of one group) to a raw event."""

@@ -101,11 +101,27 @@ MAPPERS = {
             ("customer email", "customer id"),
         ),
         sample="stripe_charges.csv",
+        columns={
+            "external_id": "id",
+            "occurred_at": "Created date (UTC)",
+            "amount": "Amount",
+            "currency": "Currency",
+            "person.email": "Customer Email",
+            "person.external_id": "Customer ID",
+            "person.name": "Card Name / Customer Description",
+        },
     ),
     "customers": Mapper(
         kind="customers",
         map_row=_customer,
         required=(("id",),),
         sample="stripe_customers.csv",
+        columns={
+            "occurred_at": "Created (UTC)",
+            "person.external_id": "id",
+            "person.email": "Email",
+            "person.phone": "Phone",
+            "person.name": "Name / Description",
+        },
     ),
 }

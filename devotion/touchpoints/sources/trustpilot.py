@@ -71,5 +71,15 @@ MAPPERS = {
             ("reference email", "consumer email", "consumer id"),
         ),
         sample="trustpilot_reviews.csv",
+        columns={
+            "external_id": "Review ID",
+            "occurred_at": "Review Created (UTC)",
+            "rating": "Review Stars",
+            "subject": "Review Title",
+            "text": "Review Content",
+            "person.email": "Reference Email / Consumer Email",
+            "person.external_id": "Consumer Id",
+            "person.name": "Consumer Name",
+        },
     ),
 }

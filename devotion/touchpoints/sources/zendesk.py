@@ -94,5 +94,15 @@ MAPPERS = {
             ("subject", "description"),
         ),
         sample="zendesk_tickets.csv",
+        columns={
+            "external_id": "Id",
+            "occurred_at": "Created at",
+            "person.email": "Requester email",
+            "person.external_id": "Requester id",
+            "person.name": "Requester",
+            "subject": "Subject",
+            "text": "Description",
+            "staff": "Assignee",
+        },
     ),
 }
