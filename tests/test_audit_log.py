@@ -86,3 +86,11 @@ def test_details_read_as_words_not_code(admin_user, login):
     assert "merged_person_ids 8, 9" in body
     assert "deleted people.Person 3, touchpoints.Touchpoint 12" in body
     assert "{&#x27;" not in body  # no Python dict shown as is
+
+
+def test_a_person_entry_links_to_their_page_unless_they_were_erased(admin_user, login):
+    AuditEvent.record("person.view", actor=admin_user, object_type="person", object_id=41)
+    AuditEvent.record("person.erased", actor=admin_user, object_type="person", object_id=42)
+    body = login(admin_user).get("/settings/audit/").content.decode()
+    assert 'href="/customers/41/"' in body
+    assert 'href="/customers/42/"' not in body and "person:42" in body
