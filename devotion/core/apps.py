@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "devotion.core"
+    label = "core"
+    verbose_name = "Jobs and plumbing"

@@ -1,0 +1,1 @@
+"""Text understanding as pure functions and estimators: no Django (see docs/architecture.md)."""
