@@ -3,7 +3,7 @@
 Generates a realistic orders workload in the canonical raw event shape (customers with
 Pareto-distributed order counts, e-mails, some phones, a shop customer id, 1-3 lines per
 order, times spread over two years) and streams it in batches into
-:func:`devotion.touchpoints.ingest.ingest`, the same call the file importer and the API make.
+:func:`devotion.ingest.store.ingest`, the same call the file importer and the API make.
 Reports rows/s (ingest time only; generating the rows is timed separately), total seconds and
 peak RSS.
 
@@ -176,7 +176,7 @@ def _backend_cpu_seconds() -> float:
 def run_once(args: argparse.Namespace) -> dict[str, float]:
     from django.db import connection
 
-    from devotion.touchpoints.ingest import ingest
+    from devotion.ingest.store import ingest
 
     _fresh_database(args.db)
     ingest_time, generate_time = Stopwatch(), Stopwatch()

@@ -8,7 +8,7 @@ from devotion.api.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
-    path("imports/", include("devotion.touchpoints.urls")),
+    path("imports/", include("devotion.ingest.urls")),
     path("settings/api-keys/", include("devotion.api.urls")),
     path("settings/webhooks/", include("devotion.webhooks.urls")),
     path("settings/", include("devotion.trust.urls")),

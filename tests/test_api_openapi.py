@@ -42,6 +42,6 @@ def test_the_documented_event_kinds_are_the_ones_validation_accepts():
     from typing import get_args
 
     from devotion.api.schemas import EventKind
-    from devotion.touchpoints.events import KINDS
+    from devotion.ingest.events import KINDS
 
     assert set(get_args(EventKind)) == KINDS

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devotion.api.models import ApiKey
+from devotion.ingest.store import ingest
 from devotion.people.merging import merge_people
 from devotion.people.models import Person
-from devotion.touchpoints.ingest import ingest
 
 pytestmark = pytest.mark.django_db
 

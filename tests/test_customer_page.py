@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from devotion.ingest.store import ingest
 from devotion.people.models import Person, PersonalFact
-from devotion.touchpoints.ingest import ingest
 from devotion.trust.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def _forget_cached_staff():
     """The ingest caches staff ids per process; a test's rolled-back members must not leak
     into the next test (reported to the owner of touchpoints/ingest.py)."""
-    from devotion.touchpoints import ingest as ingest_module
+    from devotion.ingest import store as ingest_module
 
     getattr(ingest_module, "_STAFF", {}).clear()
 

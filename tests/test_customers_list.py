@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from devotion.ingest.store import ingest
 from devotion.people.models import Person
-from devotion.touchpoints.ingest import ingest
 from devotion.web import views
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +171,7 @@ def test_people_never_active_come_after_everyone_else_across_pages(make_event, l
 def test_page_numbers_are_capped(make_event, login, agent, monkeypatch):
     make_people(make_event, 8)
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
-    import devotion.web.paging as paging
+    import devotion.lib.paging as paging
 
     monkeypatch.setattr(paging, "MAX_PAGES", 3)
     monkeypatch.setattr(views, "MAX_PAGES", 3)

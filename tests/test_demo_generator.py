@@ -9,7 +9,7 @@ import pytest
 
 from devotion.demo.generator import generate
 from devotion.demo.texts import STAFF
-from devotion.touchpoints.events import validate_event
+from devotion.ingest.events import validate_event
 
 TODAY = date(2026, 3, 1)
 

@@ -12,17 +12,15 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from devotion.followup.models import ReplyPromise
+from devotion.ingest.models import ImportRun
 from devotion.people.merging import merge_people
-from devotion.people.models import Identity, Person, PersonalFact, ScoreSnapshot
-from devotion.touchpoints.models import (
-    ImportRun,
-    OrderLine,
-    ReplyPromise,
-    TextAnalysis,
-    Touchpoint,
-)
+from devotion.people.models import Identity, Person, PersonalFact
+from devotion.retention.models import ScoreSnapshot
+from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
 from devotion.trust.privacy import erase_person, erase_preview
+from devotion.voice.models import TextAnalysis
 from devotion.webhooks.models import Delivery, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -229,7 +227,7 @@ def test_the_cli_says_when_there_is_no_such_person(db):
 def test_erasing_scrubs_their_rows_from_import_reject_reports(
     ada, bob, tmp_path, django_capture_on_commit_callbacks
 ):
-    from devotion.touchpoints.importer import Importer
+    from devotion.ingest.importer import Importer
 
     path = tmp_path / "orders.csv"
     path.write_text(

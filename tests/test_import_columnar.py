@@ -8,9 +8,11 @@ import re
 
 import pytest
 
+from devotion.ingest import reader
+from devotion.ingest.columnar import helper, scan, store
+from devotion.ingest.columnar import prepare as preparing
+from devotion.ingest.importer import Importer
 from devotion.people.models import Identity, Merge, Person
-from devotion.touchpoints import columnar, reader
-from devotion.touchpoints.importer import Importer
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
 # As a user runs an import: outside any transaction (the lane copies each SQLite chunk in
@@ -60,9 +62,9 @@ DOUBTFUL = [
 @pytest.fixture(autouse=True)
 def _small_lane(monkeypatch):
     """Let test-sized files take the lane, in chunks of four orders."""
-    monkeypatch.setattr(columnar, "MIN_BYTES", 0)
-    monkeypatch.setattr(columnar, "CHUNK_ORDERS", 4)
-    monkeypatch.setattr(columnar, "CHUNK_ORDERS_POSTGRES", 4)
+    monkeypatch.setattr(scan, "MIN_BYTES", 0)
+    monkeypatch.setattr(scan, "CHUNK_ORDERS", 4)
+    monkeypatch.setattr(scan, "CHUNK_ORDERS_POSTGRES", 4)
 
 
 @pytest.fixture
@@ -70,18 +72,18 @@ def lane_use(monkeypatch):
     """How many chunks the fast lane stored, or would have but for a transaction of someone
     else's (on PostgreSQL, tests running beside this one on the same server count as that)."""
     used = {"chunks": 0}
-    store_prepared = columnar.store_prepared
+    store_prepared = store.store_prepared
 
     def counting(*args, **kwargs):
         try:
             stored = store_prepared(*args, **kwargs)
-        except columnar.WrittenMeanwhile:
+        except preparing.WrittenMeanwhile:
             used["chunks"] += 1
             raise
         used["chunks"] += 1
         return stored
 
-    monkeypatch.setattr(columnar, "store_prepared", counting)
+    monkeypatch.setattr(store, "store_prepared", counting)
     return used
 
 
@@ -133,9 +135,9 @@ def _both_ways(tmp_path, *files: list[str]) -> tuple[dict, dict, list, list]:
             path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
             # The same transaction boundaries both ways: a customer who first appears in two
             # batches under different identities is merged when a later batch links them.
-            result = Importer(
-                "orders", "generic", columnar=lane, batch_size=columnar.CHUNK_ORDERS
-            ).run(path)
+            result = Importer("orders", "generic", columnar=lane, batch_size=scan.CHUNK_ORDERS).run(
+                path
+            )
             rejects = result.rejects_path.read_text().splitlines() if result.rejects_path else []
             outcomes.append((result.accepted, result.duplicate, result.rejected, rejects))
         results[lane] = (_state(), outcomes)
@@ -152,7 +154,7 @@ def test_a_clean_file_goes_the_fast_way_and_stores_the_same(tmp_path, lane_use):
 
 
 def test_a_short_first_chunk_stores_the_same(tmp_path, monkeypatch, lane_use):
-    monkeypatch.setattr(columnar, "FIRST_CHUNK_ORDERS", 1)
+    monkeypatch.setattr(scan, "FIRST_CHUNK_ORDERS", 1)
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
     assert lane_use["chunks"] == 6  # 1, 2, then 4 at a time: 1 + 2 + 4 + 4 + 4 + 1
     assert (lane, lane_counts) == (general, general_counts)
@@ -266,7 +268,7 @@ def test_times_are_stored_as_duckdb_reads_them(text):
         f"VARCHAR), 6, '0') ELSE '' END FROM (SELECT TIMESTAMPTZ '{text}' AS t)"
     ).fetchone()
     assert expected is not None
-    assert columnar._stored_time(text) == expected[0]
+    assert scan._stored_time(text) == expected[0]
 
 
 @pytest.mark.parametrize(
@@ -278,7 +280,7 @@ def test_money_is_read_as_duckdb_reads_it(text):
     sql = "SELECT CAST(CAST(? AS DECIMAL(14, 2)) AS VARCHAR)"
     expected = duckdb.connect().execute(sql, [text]).fetchone()
     assert expected is not None
-    assert str(columnar._cents(text)) == expected[0]
+    assert str(scan._cents(text)) == expected[0]
 
 
 def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lane_use):
@@ -315,21 +317,21 @@ def test_a_spawned_helper_gives_the_same_result(tmp_path, monkeypatch, lane_use)
 def test_a_helper_that_dies_halfway_loses_nothing_stored_before(tmp_path, monkeypatch):
     import os
 
-    prepare = columnar.prepare
+    prepare = preparing.prepare
 
     def dying(source, chunk):
         if chunk.first_row > 0:
             os._exit(9)  # the helper is killed while preparing the second chunk
         return prepare(source, chunk)
 
-    monkeypatch.setattr(columnar, "prepare", dying)  # the forked helper inherits it
+    monkeypatch.setattr(helper, "prepare", dying)  # the forked helper inherits it
     path = tmp_path / "orders.csv"
     path.write_text("\n".join([HEADER, *CLEAN]) + "\n", encoding="utf-8")
     with pytest.raises(reader.ReaderCrashed, match=r"stopped unexpectedly \(exit code 9\)"):
         Importer("orders", "generic").run(path)
     assert Touchpoint.objects.count() == 4  # the first chunk's orders are kept
 
-    monkeypatch.setattr(columnar, "prepare", prepare)
+    monkeypatch.setattr(helper, "prepare", prepare)
     result = Importer("orders", "generic").run(path)
     assert (result.accepted, result.duplicate) == (5, 4)
     assert Touchpoint.objects.count() == 9
@@ -356,14 +358,14 @@ def test_a_customer_who_links_two_people_merges_them_as_the_general_path_does(tm
 def test_a_file_with_other_columns_or_blank_lines_uses_the_general_path(tmp_path, lane_use):
     extra_column = tmp_path / "facts.csv"
     extra_column.write_text(HEADER + ",fact_pet\n" + CLEAN[0] + ",Biscuit\n", encoding="utf-8")
-    assert not columnar.eligible("orders", "generic", "csv", extra_column)
+    assert not scan.eligible("orders", "generic", "csv", extra_column)
     blank_line = tmp_path / "blank.csv"
     blank_line.write_text("\n".join([HEADER, CLEAN[0], "", CLEAN[2]]) + "\n", encoding="utf-8")
     result = Importer("orders", "generic").run(blank_line)
     assert (result.accepted, result.rejected) == (2, 0)
     assert lane_use["chunks"] == 0
-    assert not columnar.eligible("customers", "generic", "csv", blank_line)
-    assert not columnar.eligible("orders", "shopify", "csv", blank_line)
+    assert not scan.eligible("customers", "generic", "csv", blank_line)
+    assert not scan.eligible("orders", "shopify", "csv", blank_line)
 
 
 def test_files_go_the_general_way_when_a_subscriber_wants_new_touchpoints(tmp_path):
@@ -374,18 +376,18 @@ def test_files_go_the_general_way_when_a_subscriber_wants_new_touchpoints(tmp_pa
     hook = Subscription.objects.create(
         url="https://hooks.example.com/in", events=["people.merged"], is_active=True
     )
-    assert columnar.eligible("orders", "generic", "csv", path)
+    assert scan.eligible("orders", "generic", "csv", path)
     hook.events = ["people.merged", "touchpoint.created"]
     hook.save()
-    assert not columnar.eligible("orders", "generic", "csv", path)
+    assert not scan.eligible("orders", "generic", "csv", path)
 
 
 def test_a_missing_required_column_fails_the_file_as_on_the_general_path(tmp_path):
-    from devotion.touchpoints.importer import ImportFailed
+    from devotion.ingest.importer import ImportFailed
 
     path = tmp_path / "orders.csv"
     path.write_text("external_id,email,amount\no-1,ada@example.com,5\n", encoding="utf-8")
-    assert columnar.eligible("orders", "generic", "csv", path)
+    assert scan.eligible("orders", "generic", "csv", path)
     with pytest.raises(ImportFailed, match=r"missing required columns.*occurred_at"):
         Importer("orders", "generic").run(path)
     assert Touchpoint.objects.count() == 0
@@ -492,7 +494,7 @@ def test_the_lane_on_a_database_file_as_a_user_runs_it(tmp_path):
             f"SKU-{n % 40},Product {n % 40} with a long enough name,1,12.50,"
         )
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    assert path.stat().st_size > columnar.MIN_BYTES
+    assert path.stat().st_size > scan.MIN_BYTES
 
     for expected in ("40,000 accepted, 0 duplicate", "0 accepted, 40,000 duplicate"):
         done = subprocess.run(
@@ -530,14 +532,14 @@ def test_commits_are_awaited_again_after_an_import(tmp_path):
 def memory_use(monkeypatch):
     """How many chunks relied on what earlier chunks of the import stored."""
     used = {"chunks": 0}
-    check = columnar.Memory.check
+    check = store.Memory.check
 
     def counting(self):
         relied = check(self)
         used["chunks"] += relied
         return relied
 
-    monkeypatch.setattr(columnar.Memory, "check", counting)
+    monkeypatch.setattr(store.Memory, "check", counting)
     return used
 
 
@@ -547,7 +549,7 @@ def test_later_chunks_rely_on_what_earlier_ones_stored(tmp_path, lane_use, memor
     import stored itself instead of looking it up again, and store the same."""
     import os
 
-    from devotion.touchpoints import bulk
+    from devotion.ingest import bulk
 
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
     assert lane_use["chunks"] == 4
@@ -566,20 +568,20 @@ def test_later_chunks_are_worked_out_while_the_one_before_is_stored(
     before is stored; an import that uses it stores what the general path stores."""
     import os
 
-    from devotion.touchpoints import bulk
+    from devotion.ingest import bulk
 
     if not bulk.on_postgres():
         pytest.skip("SQLite's chunks are worked out as they are stored")
     used = {"plans": 0}
-    take = columnar.Planner.take
+    take = store.Planner.take
 
     def counting(self, chunk):
         resolved = take(self, chunk)
         used["plans"] += resolved is not None
         return resolved
 
-    monkeypatch.setattr(columnar.Planner, "take", counting)
-    monkeypatch.setattr(columnar, "FIRST_CHUNK_ORDERS", 1)
+    monkeypatch.setattr(store.Planner, "take", counting)
+    monkeypatch.setattr(scan, "FIRST_CHUNK_ORDERS", 1)
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + CLEAN_MORE)
     assert lane_use["chunks"] == 6
     assert (lane, lane_counts) == (general, general_counts)
@@ -606,7 +608,7 @@ def test_a_write_by_someone_else_between_chunks_is_noticed(tmp_path, monkeypatch
     ]
     path = tmp_path / "orders.csv"
     path.write_text("\n".join([HEADER, *first, *later]) + "\n", encoding="utf-8")
-    store = columnar.store_prepared
+    original = store.store_prepared
     calls = {"n": 0}
 
     def meddling(*args, **kwargs):
@@ -626,9 +628,9 @@ def test_a_write_by_someone_else_between_chunks_is_noticed(tmp_path, monkeypatch
                         cursor.execute("COMMIT")
             finally:
                 other.close()
-        return store(*args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(columnar, "store_prepared", meddling)
+    monkeypatch.setattr(store, "store_prepared", meddling)
     result = Importer("orders", "generic").run(path)
     assert result.accepted == 6
     assert memory_use["chunks"] == 0
@@ -652,7 +654,7 @@ def test_a_write_by_someone_else_between_chunks_is_noticed(tmp_path, monkeypatch
 def test_a_file_without_odd_whitespace_skips_the_per_row_test(tmp_path, text, odd):
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode())
-    source = columnar.ColumnarFile(path)
+    source = scan.ColumnarFile(path)
     try:
         assert source._scan()[:2] == (text.count("\n"), odd)
     finally:
@@ -679,7 +681,7 @@ def test_a_file_without_odd_whitespace_skips_the_per_row_test(tmp_path, text, od
 def test_a_file_without_padded_cells_skips_the_per_row_trim_test(tmp_path, text, spaced):
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode())
-    source = columnar.ColumnarFile(path)
+    source = scan.ColumnarFile(path)
     try:
         assert source._scan().spaced is spaced
     finally:

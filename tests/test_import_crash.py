@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from devotion.touchpoints import importer
-from devotion.touchpoints.importer import Importer
-from devotion.touchpoints.ingest import ingest as real_ingest
-from devotion.touchpoints.models import ImportRun, Touchpoint
+from devotion.ingest import importer
+from devotion.ingest.importer import Importer
+from devotion.ingest.models import ImportRun
+from devotion.ingest.store import ingest as real_ingest
+from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 

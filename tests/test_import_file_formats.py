@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from devotion.touchpoints.importer import Importer
+from devotion.ingest.importer import Importer
 from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db

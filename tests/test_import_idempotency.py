@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from devotion.ingest.importer import Importer
+from devotion.ingest.models import ImportRun
 from devotion.people.models import Person
-from devotion.touchpoints.importer import Importer
-from devotion.touchpoints.models import ImportRun, OrderLine, Touchpoint
+from devotion.touchpoints.models import OrderLine, Touchpoint
 
 pytestmark = pytest.mark.django_db
 

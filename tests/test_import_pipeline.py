@@ -7,10 +7,11 @@ import os
 
 import pytest
 
-from devotion.touchpoints import importer, reader
-from devotion.touchpoints.importer import Importer, ImportFailed
-from devotion.touchpoints.ingest import ingest as real_ingest
-from devotion.touchpoints.models import ImportRun, OrderLine, Touchpoint
+from devotion.ingest import importer, reader
+from devotion.ingest.importer import Importer, ImportFailed
+from devotion.ingest.models import ImportRun
+from devotion.ingest.store import ingest as real_ingest
+from devotion.touchpoints.models import OrderLine, Touchpoint
 
 pytestmark = pytest.mark.django_db
 # The crash tests patch the mapper here and rely on the helper inheriting the patch (fork).

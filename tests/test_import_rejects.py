@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from devotion.touchpoints.importer import Importer, ImportFailed
-from devotion.touchpoints.models import ImportRun, Touchpoint
+from devotion.ingest.importer import Importer, ImportFailed
+from devotion.ingest.models import ImportRun
+from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 

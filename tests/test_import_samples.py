@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from devotion.ingest.importer import Importer
 from devotion.people.models import Identity, Person, PersonalFact
-from devotion.touchpoints.importer import Importer
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from devotion.ingest.importer import Importer
 from devotion.people.models import Person
-from devotion.touchpoints.importer import Importer
 from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from devotion.touchpoints.importer import Importer
-from devotion.touchpoints.models import ImportRun, Touchpoint
-from devotion.touchpoints.tasks import forget_upload
+from devotion.ingest.importer import Importer
+from devotion.ingest.models import ImportRun
+from devotion.ingest.tasks import forget_upload
+from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 

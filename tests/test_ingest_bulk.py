@@ -12,10 +12,10 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Count, Max, Min, Q, Sum
 
+from devotion.ingest.bulk import new_id_pairs, new_ids
+from devotion.ingest.store import ingest
 from devotion.people.models import Identity, Person, PersonalFact
 from devotion.team.models import StaffMember
-from devotion.touchpoints.bulk import new_id_pairs, new_ids
-from devotion.touchpoints.ingest import ingest
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from devotion.ingest.store import ingest
 from devotion.people.models import Identity, Merge, Person
-from devotion.touchpoints.ingest import ingest
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from devotion.ingest.store import ingest
 from devotion.people.models import Person
-from devotion.touchpoints.ingest import ingest
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

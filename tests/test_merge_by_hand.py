@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from devotion.ingest.store import ingest
 from devotion.people.merging import merge_people
 from devotion.people.models import Merge, Person
-from devotion.touchpoints.ingest import ingest
 from devotion.trust.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from devotion.ingest.store import ingest
 from devotion.people.merging import MergeError, merge_people, undo_merge
 from devotion.people.models import Identity, Person
-from devotion.touchpoints.ingest import ingest
 from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db

@@ -42,12 +42,12 @@ def test_the_export_holds_every_row_of_every_table_about_the_person(ada):
         "people.Identity": _ids_in_export(data, "identities"),
         "people.PersonalFact": _ids_in_export(data, "facts"),
         "touchpoints.Touchpoint": _ids_in_export(data, "touchpoints"),
-        "people.ScoreSnapshot": _ids_in_export(data, "score_snapshots"),
+        "retention.ScoreSnapshot": _ids_in_export(data, "score_snapshots"),
         "people.Merge": _ids_in_export(data, "merges"),
         "webhooks.Delivery": _ids_in_export(data, "webhook_deliveries"),
         "touchpoints.OrderLine": {line["id"] for tp in data["touchpoints"] for line in tp["lines"]},
-        "touchpoints.ReplyPromise": {p["id"] for tp in data["touchpoints"] for p in tp["promises"]},
-        "touchpoints.TextAnalysis": {
+        "followup.ReplyPromise": {p["id"] for tp in data["touchpoints"] for p in tp["promises"]},
+        "voice.TextAnalysis": {
             tp["analysis"]["touchpoint_id"] for tp in data["touchpoints"] if tp["analysis"]
         },
     }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from devotion.ingest.store import ingest
 from devotion.people.search import search_people
-from devotion.touchpoints.ingest import ingest
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devotion.demo.management.commands.serve import supervise
+from devotion.core.management.commands.serve import supervise
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("gunicorn") is None, reason="gunicorn is not installed"

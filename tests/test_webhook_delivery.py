@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from devotion.ingest.store import ingest
 from devotion.lib import signing
-from devotion.touchpoints.ingest import ingest
 from devotion.webhooks.models import Delivery, Subscription
 from devotion.webhooks.tasks import MAX_ATTEMPTS, deliver_many, queue_ping, retry_now
 

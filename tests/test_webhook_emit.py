@@ -6,9 +6,9 @@ import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
+from devotion.ingest.store import ingest
 from devotion.people.merging import merge_people
 from devotion.people.models import Person
-from devotion.touchpoints.ingest import ingest
 from devotion.webhooks.dispatch import emit
 from devotion.webhooks.models import Delivery, Subscription
 

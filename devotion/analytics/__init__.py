@@ -1,1 +1,4 @@
-"""Customer analytics as pure functions and estimators: no Django, so it runs anywhere (see docs/architecture.md)."""
+"""Customer analytics as pure functions and estimators.
+
+No Django here, so it runs anywhere (see docs/architecture.md).
+"""

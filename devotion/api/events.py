@@ -13,7 +13,7 @@ from devotion.api.auth import ApiKeyAuth
 from devotion.api.errors import ApiError
 from devotion.api.idempotency import idempotent
 from devotion.api.schemas import EVENT_EXAMPLE, ErrorOut, EventsOut
-from devotion.touchpoints.ingest import ingest
+from devotion.ingest.store import ingest
 
 router = Router(tags=["events"])
 

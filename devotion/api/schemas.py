@@ -2,7 +2,7 @@
 
 The event input schemas (``EventIn`` and friends) document the canonical event shape in the
 OpenAPI schema; they are not used to validate requests. Events are validated one by one by
-:func:`devotion.touchpoints.events.validate_event`, so one bad event in a batch of 1,000 is
+:func:`devotion.ingest.events.validate_event`, so one bad event in a batch of 1,000 is
 rejected with its reason while the other 999 are stored.
 """
 
@@ -14,21 +14,12 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from devotion.touchpoints.kinds import EVENT_KINDS
+
 # ----------------------------------------------------------------------------- events (in)
 
-EventKind = Literal[
-    "customer",
-    "order",
-    "message",
-    "survey_answer",
-    "review",
-    "social_comment",
-    "call",
-    "email",
-    "note",
-    "lead",
-    "signup",
-]
+# The one list of kinds (devotion/touchpoints/kinds.py), as an enum in the OpenAPI schema.
+EventKind = Literal[EVENT_KINDS]  # type: ignore[valid-type]
 
 
 class PersonRefIn(Schema):

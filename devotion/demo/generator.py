@@ -1,7 +1,7 @@
 """A believable small business, generated from a seed: Hearth & Bean, home goods and coffee.
 
 Plain Python with no Django import. :func:`generate` returns raw events in the canonical shape
-of :mod:`devotion.touchpoints.events`, ready for ``ingest()``.
+of :mod:`devotion.ingest.events`, ready for ``ingest()``.
 
 What the data holds, so that later analysis has something real to find:
 

@@ -13,8 +13,8 @@ from django.db import transaction
 
 from devotion.demo.generator import DemoBusiness
 from devotion.demo.texts import STAFF
+from devotion.ingest.store import ingest
 from devotion.team.models import Role, StaffMember
-from devotion.touchpoints.ingest import ingest
 from devotion.touchpoints.models import Touchpoint
 
 BATCH = 1000

@@ -202,18 +202,9 @@ def _when(text: str | None) -> datetime | None:
 
 
 def _announce_merge(merge: Merge) -> None:
-    from devotion.webhooks.dispatch import emit
+    """Send ``merged`` once the merge commits (webhooks and others listen)."""
+    from django.db import transaction
 
-    emit(
-        "people.merged",
-        [
-            {
-                "winner_id": merge.winner_id,
-                "loser_id": merge.loser_id,
-                "reason": merge.reason,
-                "automatic": merge.automatic,
-                "merged_at": timezone.now().isoformat(),
-            }
-        ],
-        person_ids=[merge.winner_id],
-    )
+    from devotion.people.signals import merged
+
+    transaction.on_commit(lambda: merged.send(sender=Merge, merge=merge))

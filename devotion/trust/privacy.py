@@ -20,10 +20,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from devotion.followup.models import ReplyPromise
 from devotion.lib.normalize import normalize_phone
-from devotion.people.models import Identity, Merge, Person, PersonalFact, ScoreSnapshot
-from devotion.touchpoints.models import OrderLine, ReplyPromise, TextAnalysis, Touchpoint
+from devotion.people.models import Identity, Merge, Person, PersonalFact
+from devotion.retention.models import ScoreSnapshot
+from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
+from devotion.voice.models import TextAnalysis
 from devotion.webhooks.models import Delivery
 
 EXPORT_FORMAT = "devotion.person-export/1"
@@ -260,7 +263,7 @@ def scrub_import_rejects(values: set[str]) -> int:
     """Remove rejected rows that name any of ``values`` from every import's rejects report and
     preview; returns how many rows went. Rejected rows were never stored as a person, so only
     their e-mail, phone or id can tie them to the erased one."""
-    from devotion.touchpoints.models import ImportRun
+    from devotion.ingest.models import ImportRun
 
     if not values:
         return 0

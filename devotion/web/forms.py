@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from devotion.people.models import Stage
-from devotion.touchpoints.models import Kind
+from devotion.touchpoints.kinds import TOUCHPOINT_KINDS
 
 SORTS = {"recent": "Most recent activity", "oldest": "Least recent activity"}
 
@@ -32,7 +32,9 @@ class CustomerListForm(forms.Form):
 class TimelineFilterForm(forms.Form):
     """The customer page's timeline filters: one kind and one channel (both optional)."""
 
-    kind = forms.ChoiceField(required=False, choices=[("", "Everything"), *Kind.choices])
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "Everything"), *TOUCHPOINT_KINDS.items()]
+    )
     channel = forms.CharField(required=False, max_length=16, strip=True)
 
     def values(self) -> dict[str, str]:

@@ -19,15 +19,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from devotion.lib.paging import MAX_PAGES, Cursor, keyset_page, page_number
+from devotion.lib.rendering import render_page, wants_fragment
 from devotion.people.merging import MergeError, merge_people, undo_merge
 from devotion.people.models import Identity, IdentityKind, Merge, Person, PersonalFact, Stage
 from devotion.people.search import search_people
 from devotion.team.permissions import has_role, role_required
-from devotion.touchpoints.models import Kind, OrderLine, Touchpoint
+from devotion.touchpoints.kinds import TOUCHPOINT_KINDS
+from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
 from devotion.web.forms import SORTS, CustomerListForm, TimelineFilterForm
-from devotion.web.paging import MAX_PAGES, Cursor, keyset_page, page_number
-from devotion.web.rendering import render_page, wants_fragment
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 50
@@ -185,7 +186,7 @@ def _timeline(person: Person, request: HttpRequest) -> dict[str, Any]:
     touchpoints = Touchpoint.objects.filter(person=person)
     # The filter options: only kinds and channels this person actually has.
     present = set(touchpoints.values_list("kind", "channel").distinct().order_by())
-    kinds = sorted({kind for kind, _ in present}, key=lambda k: list(Kind.values).index(k))
+    kinds = sorted({kind for kind, _ in present}, key=lambda k: list(TOUCHPOINT_KINDS).index(k))
     channels = sorted({channel for _, channel in present if channel})
     if filters["kind"]:
         touchpoints = touchpoints.filter(kind=filters["kind"])
@@ -207,7 +208,7 @@ def _timeline(person: Person, request: HttpRequest) -> dict[str, Any]:
         "at_start": cursor is None,
         "filters": filters,
         "filter_query": "".join(f"{urlencode({k: v})}&" for k, v in filters.items() if v),
-        "kinds": [(kind, Kind(kind).label) for kind in kinds],
+        "kinds": [(kind, TOUCHPOINT_KINDS[kind]) for kind in kinds],
         "channels": channels,
         "any_touchpoints": bool(present),
     }
@@ -271,7 +272,7 @@ def _merge_side(person: Person) -> dict[str, Any]:
         "person": person,
         "identities": list(Identity.objects.filter(person=person).order_by("kind", "value")),
         "touchpoints": sum(by_kind.values()),
-        "by_kind": [(Kind(kind).label, n) for kind, n in sorted(by_kind.items())],
+        "by_kind": [(TOUCHPOINT_KINDS[kind], n) for kind, n in sorted(by_kind.items())],
         "facts": PersonalFact.objects.filter(person=person).count(),
     }
 

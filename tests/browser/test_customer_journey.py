@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from devotion.touchpoints.ingest import ingest
+from devotion.ingest.store import ingest
 from tests.conftest import PASSWORD
 
 if os.environ.get("DEVOTION_BROWSER_TESTS") != "1":

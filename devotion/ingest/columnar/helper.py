@@ -1,0 +1,81 @@
+"""HELPER"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gc
+import itertools
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from devotion.ingest.columnar.prepare import NotFast, prepare
+from devotion.ingest.columnar.scan import Chunk, ColumnarFile, _first_line
+from devotion.ingest.reader import Record
+
+
+def serve_chunks(path: str, now: datetime, chunk_orders: int, spill: str, conn: Any) -> None:
+    """Body of the helper process: "unfit", or each chunk then "done"."""
+    # Everything made here lives for one chunk and is freed by reference counting: see
+    # reader._child.
+    gc.freeze()
+    gc.disable()
+    try:
+        source = ColumnarFile(Path(path), now=now, spill=spill)
+        try:
+            if not source.load():
+                conn.send(("unfit", None))
+                return
+            for chunk in list(source.chunks(chunk_orders)):
+                prepared = None
+                source.check(chunk)
+                if chunk.clean:
+                    with contextlib.suppress(NotFast):  # None: the general path takes it
+                        prepared = prepare(source, chunk)
+                conn.send(("chunk", (chunk, prepared)))
+                del prepared
+                gc.collect(0)
+            conn.send(("done", None))
+        finally:
+            source.close()
+    except BaseException as exc:  # every failure is reported to the importing process
+        conn.send(("crashed", "".join(traceback.format_exception(exc)).strip()))
+    finally:
+        conn.close()
+
+
+class FileRows:
+    """The rows of a file that passed :meth:`ColumnarFile.load` (one physical line each),
+    read again as the general path reads them, for the chunks it takes. Chunks are asked for
+    in file order, so one pass over the file serves them all."""
+
+    def __init__(self, path: Path) -> None:
+        self.header, self.delimiter = _first_line(path)
+        self.names = [name.strip().lower() for name in self.header]
+        self._file = path.open(encoding="utf-8-sig", newline="")
+        self._next = 0  # the data row the file is at (0-based)
+        next(self._file)  # the header
+
+    def close(self) -> None:
+        self._file.close()
+
+    def records(self, chunk: Chunk) -> list[Record]:
+        """The chunk's rows: line number, row dict and cells."""
+        if chunk.first_row < self._next:
+            raise ValueError("chunks must be read in file order")
+        lines = itertools.islice(
+            self._file, chunk.first_row - self._next, chunk.last_row + 1 - self._next
+        )
+        self._next = chunk.last_row + 1
+        keys = self.names
+        return [
+            Record([n + 2], [dict(zip(keys, cells, strict=True))], [cells])
+            for n, cells in enumerate(
+                csv.reader(lines, delimiter=self.delimiter), start=chunk.first_row
+            )
+        ]
+
+
+__all__ = ["FileRows", "serve_chunks"]

@@ -1,0 +1,456 @@
+"""Reading an import file into batches of validated events, optionally in a helper process.
+
+The first half of an import: decode the file, split it into records (one row, or the rows of
+one Shopify order), map each record to a canonical event and validate it. What comes out is a
+stream of :class:`Batch` es, each item either a validated :class:`Event` or a
+:class:`Rejected` record (with its line numbers, its original cells and the reason).
+
+No Django here, so the same code runs in the importing process or, for a large file, in a
+helper process that reads batch N+1 while the importing process stores batch N (the two
+halves cost about the same, and a machine has more than one core). The helper only reads the
+file: everything is written by the importing process, in file order, so crash safety and the
+rejects report do not depend on which way ran.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import itertools
+import json
+import multiprocessing
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from devotion.ingest.events import Event, Reject, validate_event
+from devotion.ingest.sources import Mapper
+
+FORMATS = ("csv", "jsonl")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+_DELIMITERS = (",", ";", "\t")
+NOT_UTF8 = "line is not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)"
+# Files smaller than this are read in the importing process: starting a helper costs more.
+PIPELINE_MIN_BYTES = 4 * 1024 * 1024
+# Spreadsheet cells can be long (a ticket description), but not unbounded.
+csv.field_size_limit(1_000_000)
+
+
+class ImportFailed(Exception):
+    """The file cannot be imported at all; the message says what to do about it."""
+
+
+@dataclass(slots=True)
+class Record:
+    """One record: usually one row; several rows when the source groups them (Shopify)."""
+
+    lines: list[int]
+    rows: list[dict[str, Any]]
+    raws: list[list[str]]
+    error: str = ""
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A record that cannot be stored: its physical line numbers, original cells and why."""
+
+    lines: list[int]
+    raws: list[list[str]]
+    reason: str
+
+
+@dataclass(slots=True)
+class Batch:
+    """Consecutive records of the file, in order; ``bytes_read`` is how far the file is read."""
+
+    items: list[Event | Rejected] = field(default_factory=list)
+    bytes_read: int = 0
+
+
+def detect_format(path: Path, fmt: str | None = None) -> str:
+    """``csv`` or ``jsonl``: as given, else from the file extension.
+
+    >>> detect_format(Path("events.ndjson"))
+    'jsonl'
+    """
+    if fmt:
+        if fmt not in FORMATS:
+            raise ImportFailed(f"unknown format {fmt!r}; use csv or jsonl")
+        return fmt
+    found = _EXTENSIONS.get(path.suffix.lower())
+    if found is None:
+        raise ImportFailed(
+            f"cannot tell the format of {path.name} from its extension; "
+            "name it .csv or .jsonl, or pass --format csv|jsonl"
+        )
+    return found
+
+
+def delimiter_of(first_line: str) -> str:
+    """The delimiter the header line uses most: comma, semicolon (European Excel) or tab.
+
+    >>> delimiter_of("Name;Email;Total"), delimiter_of("a\\tb"), delimiter_of("id")
+    (';', '\\t', ',')
+    """
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def open_file(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise ImportFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class Reader:
+    """Reads one file of ``mapper``'s kind into batches of validated events and rejects."""
+
+    def __init__(self, mapper: Mapper, source: str, fmt: str, batch_size: int) -> None:
+        self.mapper = mapper
+        self.source = source
+        self.fmt = fmt
+        self.batch_size = batch_size
+        self.header: list[str] = []
+        self.bytes_read = 0
+        self._bad_lines: set[int] = set()
+
+    def batches(self, path: Path) -> Iterator[Batch]:
+        """The file as batches of ``batch_size`` records, in file order."""
+        self.bytes_read = 0
+        self._bad_lines = set()
+        mapper, size = self.mapper, self.batch_size
+        now = datetime.now(UTC)
+        with open_file(path) as raw:
+            lines = self._decoded(raw)
+            records = self._read_csv(lines, path) if self.fmt == "csv" else self._read_jsonl(lines)
+            batch = Batch()
+            items = batch.items
+            for record in self._grouped(records):
+                items.append(self._item(mapper, record, now))
+                if len(items) >= size:
+                    batch.bytes_read = self.bytes_read
+                    yield batch
+                    batch = Batch()
+                    items = batch.items
+            batch.bytes_read = self.bytes_read
+            if items:
+                yield batch
+
+    def items(self, records: Iterator[Record], now: datetime) -> list[Event | Rejected]:
+        """Records read elsewhere (the columnar reader's doubtful chunks), grouped, mapped and
+        validated as :meth:`batches` does."""
+        return [self._item(self.mapper, record, now) for record in self._grouped(records)]
+
+    @staticmethod
+    def _item(mapper: Mapper, record: Record, now: datetime) -> Event | Rejected:
+        if record.error:
+            return Rejected(record.lines, record.raws, record.error)
+        try:
+            raw = mapper.map(record.rows)
+        except Reject as exc:  # the mapper names the export's columns itself
+            return Rejected(record.lines, record.raws, str(exc))
+        try:
+            return validate_event(raw, now=now)
+        except Reject as exc:
+            return Rejected(record.lines, record.raws, mapper.explain(str(exc)))
+
+    def check_header(self, path: Path) -> None:
+        """Raise :class:`ImportFailed` when the CSV header cannot be imported."""
+        with open_file(path) as raw:
+            self.csv_header(self._decoded(raw), path)
+
+    def _decoded(self, raw: BinaryIO) -> Iterator[str]:
+        """The file's lines as text, counting bytes; lines that are not UTF-8 are remembered
+        (and rejected with their line number) instead of stopping the import."""
+        for number, data in enumerate(raw, start=1):
+            self.bytes_read += len(data)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self._bad_lines.add(number)
+                text = data.decode("utf-8", "replace")
+            yield text.removeprefix("\ufeff") if number == 1 else text
+
+    def csv_header(self, lines: Iterator[str], path: Path) -> tuple[list[str], Any]:
+        first = next(lines, "")
+        if not first.strip():
+            raise ImportFailed(f"{path.name} is empty: the first line must name the columns")
+        if self._bad_lines:
+            raise ImportFailed(
+                f"{path.name} is not UTF-8 text; save it as UTF-8 "
+                "(in Excel: Save As > CSV UTF-8) and import it again"
+            )
+        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter_of(first))
+        header = next(reader)
+        columns = [name.strip().lower() for name in header]
+        missing = self.mapper.missing_columns(columns)
+        if missing:
+            raise ImportFailed(
+                f"{path.name} is missing required columns for {self.source} {self.mapper.kind}: "
+                f"{'; '.join(missing)} (found: {', '.join(h.strip() for h in header)})"
+            )
+        return header, reader
+
+    def _read_csv(self, lines: Iterator[str], path: Path) -> Iterator[Record]:
+        header, reader = self.csv_header(lines, path)
+        self.header = header
+        keys = [name.strip().lower() for name in header]
+        width = len(keys)
+        bad_lines = self._bad_lines
+        line = reader.line_num
+        while True:
+            start = line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = reader.line_num
+                yield Record([start], [], [[]], error=f"unreadable CSV: {exc}")
+                continue
+            line = reader.line_num
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            if bad_lines and any(n in bad_lines for n in range(start, line + 1)):
+                yield Record([start], [], [cells], error=NOT_UTF8)
+                continue
+            if len(cells) != width:
+                if len(cells) > width and not any(c.strip() for c in cells[width:]):
+                    cells = cells[:width]
+                else:
+                    yield Record(
+                        [start],
+                        [],
+                        [cells],
+                        error=f"has {len(cells)} columns, the header has {width}",
+                    )
+                    continue
+            yield Record([start], [dict(zip(keys, cells, strict=True))], [cells])
+
+    def _read_jsonl(self, lines: Iterator[str]) -> Iterator[Record]:
+        for number, line in enumerate(lines, start=1):
+            text = line.rstrip("\r\n")
+            if not text.strip():
+                continue
+            if number in self._bad_lines:
+                yield Record([number], [], [[text]], error=NOT_UTF8)
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield Record([number], [], [[text]], error=f"not valid JSON: {exc.msg}")
+                continue
+            if not isinstance(obj, dict):
+                yield Record([number], [], [[text]], error="line is not a JSON object")
+                continue
+            row = {str(key).strip().lower(): value for key, value in obj.items()}
+            yield Record([number], [row], [[text]])
+
+    def _grouped(self, records: Iterator[Record]) -> Iterator[Record]:
+        """Join consecutive rows that share the mapper's ``group_by`` value into one record."""
+        column = self.mapper.group_by
+        if not column:
+            yield from records
+            return
+        pending: Record | None = None
+        pending_key = ""
+        for record in records:
+            key = "" if record.error else str(record.rows[0].get(column) or "").strip()
+            if pending is not None and key and key == pending_key:
+                pending.lines.extend(record.lines)
+                pending.rows.extend(record.rows)
+                pending.raws.extend(record.raws)
+                continue
+            if pending is not None:
+                yield pending
+                pending = None
+            if key:
+                pending, pending_key = record, key
+            else:
+                yield record
+        if pending is not None:
+            yield pending
+
+
+# --- The helper process ----------------------------------------------------------------------
+
+
+class ReaderCrashed(RuntimeError):
+    """The helper process reading the file failed in a way that is not the file's fault."""
+
+
+def _child(source: str, kind: str, fmt: str, batch_size: int, path: Path, conn: Any) -> None:
+    """Body of the helper process: send the header, then each batch, then "done"."""
+    from devotion.ingest.sources import get_mapper
+
+    # Every object this process makes lives for one batch and is freed by reference counting;
+    # the cycle collector would only walk the (forked) heap over and over. Freeze what was
+    # inherited and collect the young objects once per batch instead.
+    gc.freeze()
+    gc.disable()
+    try:
+        # Built here, not passed: mappers are closures, which a spawned process cannot unpickle.
+        reader = Reader(get_mapper(source, kind), source, fmt, batch_size)
+        header_sent = False
+        for batch in reader.batches(path):
+            if not header_sent:
+                conn.send(("header", reader.header))
+                header_sent = True
+            conn.send(("batch", batch))
+            del batch
+            gc.collect(0)
+        if not header_sent:
+            conn.send(("header", reader.header))
+        conn.send(("done", reader.bytes_read))
+    except BaseException as exc:  # every failure is reported to the importing process
+        if isinstance(exc, ImportFailed):
+            conn.send(("failed", str(exc)))
+        else:
+            conn.send(("crashed", "".join(traceback.format_exception(exc)).strip()))
+    finally:
+        conn.close()
+
+
+def helper_context() -> Any:
+    """Fork where it is safe (Linux, one thread): instant, nothing to import again; else spawn,
+    which works anywhere because this module needs no Django."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def batches_in_helper(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:
+    """Read ``path`` in a helper process; yields ("header", cells), ("batch", Batch) and
+    finally ("done", bytes_read). The helper runs at most one batch ahead: it waits to send
+    the next batch until this process has taken the previous one, so memory stays flat.
+
+    Raises :class:`ImportFailed` for a file that cannot be imported and
+    :class:`ReaderCrashed` when the helper fails or dies; everything yielded before stays valid.
+    """
+    args = (reader.source, reader.mapper.kind, reader.fmt, reader.batch_size, path)
+    for kind, payload in helper_messages(_child, args, path):
+        if kind == "failed":
+            raise ImportFailed(payload)
+        yield kind, payload
+        if kind == "done":
+            return
+
+
+class Upcoming:
+    """Where :func:`helper_messages` (with ``ahead``) shows the message its thread is
+    receiving while the caller works on the one before, for a caller that wants to start on
+    it early. Taking a look starts no further receive: no more is held than before."""
+
+    def __init__(self) -> None:
+        self._pending: Future[tuple[str, Any]] | None = None
+
+    def next_message(self) -> Future[tuple[str, Any]] | None:
+        """The next message, as it is being received (None when there is none)."""
+        return self._pending
+
+
+def helper_messages(
+    target: Callable[..., None],
+    args: tuple[Any, ...],
+    path: Path,
+    *,
+    ahead: bool = False,
+    upcoming: Upcoming | None = None,
+) -> Generator[tuple[str, Any]]:
+    """Run ``target(*args, conn)`` in a helper process and yield the (kind, payload)
+    messages it sends on ``conn`` until it closes it. A pipe holds one message, so the
+    helper runs at most one message ahead. Raises :class:`ReaderCrashed` when the helper sends
+    ("crashed", traceback) or dies.
+
+    ``ahead``: receive (and unpickle) the next message in a thread while the caller works on
+    the one before, so the two overlap wherever the caller waits for its database. The caller
+    holds one more message at a time, and keeps the cycle collector paused meanwhile (see
+    :func:`_receive_paused`). ``upcoming`` shows that next message (see :class:`Upcoming`)."""
+    context = helper_context()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=target, args=(*args, send), daemon=True)
+    process.start()
+    send.close()  # only the helper writes: EOF here means it has gone
+    # The thread always has the next message's receive under way (see ``ahead``).
+    receiving = ThreadPoolExecutor(1, thread_name_prefix="import-receiver") if ahead else None
+    pending = receiving.submit(receive.recv) if receiving else None
+    if upcoming is not None:
+        upcoming._pending = pending
+    try:
+        while True:
+            try:
+                if receiving and pending:
+                    kind, payload = pending.result()
+                    pending = receiving.submit(receive.recv)
+                    if upcoming is not None:
+                        upcoming._pending = pending
+                else:
+                    kind, payload = _receive_paused(receive)
+            except EOFError:
+                process.join(5)
+                raise ReaderCrashed(
+                    f"the process reading {path.name} stopped unexpectedly "
+                    f"(exit code {process.exitcode}); what came before it was stored"
+                ) from None
+            if kind == "crashed":
+                raise ReaderCrashed(f"reading {path.name} failed:\n{payload}")
+            yield kind, payload
+            payload = None  # not held while the next message is received
+    finally:
+        if upcoming is not None:
+            upcoming._pending = None
+        if process.is_alive():
+            process.terminate()  # this side stopped early: the helper has nothing left to do
+        if receiving is not None:
+            receiving.shutdown()  # the helper has gone: a receive under way fails
+        receive.close()
+        process.join()
+        process.close()
+
+
+def _receive_paused(conn: Any) -> Any:
+    """One message from the helper. Unpickling a batch makes ~50,000 objects at once: the
+    cycle collector is kept out of it (see _child). A thread cannot do that safely while
+    another one may switch it, so with ``ahead`` the caller pauses it for the whole import."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return conn.recv()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+__all__ = [
+    "FORMATS",
+    "NOT_UTF8",
+    "PIPELINE_MIN_BYTES",
+    "Batch",
+    "ImportFailed",
+    "Reader",
+    "ReaderCrashed",
+    "Record",
+    "Rejected",
+    "Upcoming",
+    "batches_in_helper",
+    "delimiter_of",
+    "detect_format",
+    "helper_context",
+    "helper_messages",
+    "open_file",
+]
