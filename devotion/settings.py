@@ -12,7 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from devotion.lib.env import env_bool, env_int, env_list, env_path, env_str
+from devotion.lib import money
+from devotion.lib.env import env_bool, env_int, env_list, env_parsed, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = env_path("DEVOTION_HOME", Path.cwd() / "var")
@@ -149,6 +150,15 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DEVOTION_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# Money: amounts show in their own currency, formatted for this locale; totals across
+# currencies are converted into the reporting currency with the business's own rates
+# (one unit of each currency in the reporting currency), never fetched from the network.
+MONEY_LOCALE = env_parsed("DEVOTION_LOCALE", "en_US", money.locale_name)
+REPORTING_CURRENCY = env_parsed("DEVOTION_CURRENCY", "USD", money.currency_code)
+FX_RATES = env_parsed(
+    "DEVOTION_FX_RATES", "", lambda raw: money.parse_rates(raw, REPORTING_CURRENCY)
+)
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"

@@ -7,6 +7,7 @@ worse than a refusal to start.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -66,3 +67,16 @@ def env_path(name: str, default: Path) -> Path:
     """Return the variable as an absolute path (relative paths are taken from the cwd)."""
     raw = os.environ.get(name)
     return (Path(raw) if raw else default).expanduser().resolve()
+
+
+def env_parsed[T](name: str, default: str, parse: Callable[[str], T]) -> T:
+    """Return the variable (or ``default``) read by ``parse``; its ValueError names the variable.
+
+    >>> env_parsed("DEVOTION_SURELY_UNSET", "7", int)
+    7
+    """
+    raw = os.environ.get(name, default)
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: {exc}") from None
