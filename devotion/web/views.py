@@ -7,35 +7,47 @@ Each screen is one URL serving the full page, or only the part that changed when
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, F, Prefetch, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from devotion.lib import money
+from devotion.lib.csvsafe import csv_lines
 from devotion.people.merging import MergeError, merge_people, undo_merge
 from devotion.people.models import Identity, IdentityKind, Merge, Person, PersonalFact, Stage
 from devotion.people.search import search_people
 from devotion.team.permissions import has_role, role_required
 from devotion.touchpoints.models import Kind, OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
-from devotion.web.forms import SORTS, CustomerListForm, TimelineFilterForm
+from devotion.web.customer_list import (
+    EXPORT_HEADER,
+    Sort,
+    bounded_count,
+    export_line,
+    export_rows,
+    facets,
+    filtered,
+    page_rows,
+)
+from devotion.web.forms import CONSENT_FILTERS, SORT_COLUMNS, CustomerListForm, TimelineFilterForm
 from devotion.web.paging import MAX_PAGES, Cursor, keyset_page, page_number
 from devotion.web.rendering import render_page, wants_fragment
+from devotion.web.spend import spend_of
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 50
 MERGE_SEARCH_LIMIT = 8
-# Counting people per stage reads every row; at a million people that is too slow for each
-# request, so the counts are kept for a few minutes. They label the filter, nothing more.
-STAGE_COUNTS_KEY = "web:stage-counts"
-STAGE_COUNTS_SECONDS = 300
+EXPORT_CHUNK = 2000
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -46,80 +58,141 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def stage_counts() -> dict[str, int]:
-    """Live people per journey stage, cached (see STAGE_COUNTS_SECONDS)."""
-
-    def compute() -> dict[str, int]:
-        rows = Person.objects.live().values("stage").annotate(n=Count("id")).order_by()
-        return {row["stage"]: row["n"] for row in rows}
-
-    counts = cache.get_or_set(STAGE_COUNTS_KEY, compute, STAGE_COUNTS_SECONDS)
-    return counts or {}
-
-
-def _customer_rows(people: QuerySet[Person], sort: str, page: int) -> tuple[list[Person], bool]:
-    """One page of people sorted by last activity, and whether another page follows.
-
-    People never active (no touchpoint yet) come after everyone else in both sort orders.
-    They are read as a second range instead of ``NULLS LAST``, which PostgreSQL cannot
-    answer from the plain ``last_activity_at`` index.
-    """
-    offset = (page - 1) * PAGE_SIZE
-    want = PAGE_SIZE + 1
-    columns = (
-        "id",
-        "display_name",
-        "primary_email",
-        "primary_phone",
-        "stage",
-        "is_advocate",
-        "order_count",
-        "total_spent",
-        "last_activity_at",
-        "first_seen_at",
-    )
-    order = ("-last_activity_at", "-id") if sort == "recent" else ("last_activity_at", "id")
-    active = people.filter(last_activity_at__isnull=False).only(*columns).order_by(*order)
-    rows = list(active[offset : offset + want])
-    if len(rows) < want:
-        # The active people end on this page (or before it): follow with the never-active.
-        active_total = offset + len(rows) if rows or offset == 0 else active.count()
-        skip = max(0, offset - active_total)
-        never = people.filter(last_activity_at__isnull=True).only(*columns).order_by("-id")
-        rows += list(never[skip : skip + want - len(rows)])
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    """Live people per journey stage, cached (see customer_list.FACETS_SECONDS)."""
+    return facets().get("stage", {})
 
 
 @require_GET
 @role_required("agent")
 def customers(request: HttpRequest) -> HttpResponse:
-    """Everyone the business knows: search, filter by stage, sort by last activity."""
+    """Everyone the business knows: search, filter, sort by any column, page."""
     # 1. Read the query string; a bad value falls back to its default.
     params = CustomerListForm(request.GET).values()
     page = page_number(request.GET.get("page"))
-    # 2. Select the people: search first (an index range), then the stage filter.
-    people = search_people(params["q"]) if params["q"] else Person.objects.live()
-    if params["stage"]:
-        people = people.filter(stage=params["stage"])
-    rows, has_next = _customer_rows(people, params["sort"], page)
-    # 3. An empty page needs to say why: no data yet, or nothing matches.
-    filtered = bool(params["q"] or params["stage"])
-    anyone = bool(rows) or (filtered and Person.objects.live().exists())
-    counts = stage_counts()
+    sort = Sort.parse(params["sort"])
+    # 2. Select the people and read one page of them in the order asked for.
+    people = filtered(params)
+    rows, has_next = page_rows(people, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    # 3. How many pages: the cached counts when only the stage narrows the list, else a
+    #    count that stops past the last page anyone may open.
+    counts = facets()
+    only_stage = not any(params[k] for k in ("q", "country", "consent", "source"))
+    if only_stage:
+        matching = counts.get("stage", {}).get(params["stage"], 0) if params["stage"] else None
+        matching = sum(counts.get("stage", {}).values()) if matching is None else matching
+    else:
+        matching = bounded_count(people, MAX_PAGES * PAGE_SIZE + 1)
+    # The cache may lag behind: never say fewer pages than the one being shown.
+    pages = max(-(-matching // PAGE_SIZE), page if rows else 0, page + has_next if rows else 0)
+    # 4. What they spent, per currency (one query for the page).
+    spends = spend_of([p.pk for p in rows])
+    for person in rows:
+        person.spend_ = spends[person.pk]  # type: ignore[attr-defined]
+    # 5. An empty page needs to say why: no data yet, or nothing matches.
+    is_filtered = any(params[k] for k in ("q", "stage", "country", "consent", "source"))
+    anyone = bool(rows) or (is_filtered and Person.objects.live().exists())
+    query_base = "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v and k != "sort")
     context = {
         "people": rows,
         "params": params,
         "page": page,
+        "pages": pages,
+        "pages_capped": pages > MAX_PAGES,
+        "max_pages": MAX_PAGES,
         "has_next": has_next and page < MAX_PAGES,
         "capped": has_next and page >= MAX_PAGES,
-        "filtered": filtered,
+        "filtered": is_filtered,
         "anyone": anyone,
-        "stages": [(value, label, counts.get(value, 0)) for value, label in Stage.choices],
-        "total": sum(counts.values()),
-        "sorts": SORTS.items(),
-        # The current filters, to carry into the page links ("q=ada&sort=recent&").
-        "query_base": "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v),
+        "stages": [
+            (value, label, counts.get("stage", {}).get(value, 0)) for value, label in Stage.choices
+        ],
+        "countries": sorted(counts.get("country", {}).items()),
+        "sources": sorted(counts.get("source", {})),
+        "consents": CONSENT_FILTERS.items(),
+        "total": sum(counts.get("stage", {}).values()),
+        "columns": _sort_headers(params["sort"], query_base),
+        # The current filters and sort, to carry into the page links ("q=ada&sort=name&").
+        "query_base": f"{query_base}sort={params['sort']}&",
+        "export_query": f"{query_base}sort={params['sort']}",
+        "can_export": has_role(request.user, "manager"),
     }
     return render_page(request, "web/customers.html", "results", context)
+
+
+def _sort_headers(current: str, query_base: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (flipping the direction when it is the
+    current sort) and its aria-sort state."""
+    headers = {}
+    for name in SORT_COLUMNS:
+        # Numbers and dates read best largest or newest first; names A to Z.
+        first = name if name == "name" else f"-{name}"
+        if current.lstrip("-") == name:
+            target = name if current.startswith("-") else f"-{name}"
+            state = "descending" if current.startswith("-") else "ascending"
+        else:
+            target, state = first, "none"
+        headers[name] = {"url": f"?{query_base}sort={target}", "aria": state}
+    return headers
+
+
+def _spend_text(spend: Any) -> str:
+    """ "5000 JPY + 54.00 USD": plain numbers with each currency's decimals, for spreadsheets."""
+    return " + ".join(
+        f"{amount.quantize(Decimal(1).scaleb(-money.decimals(currency)))} {currency}"
+        for currency, amount in spend.totals
+    )
+
+
+@require_GET
+@role_required("manager")
+def customers_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The list as it is filtered and sorted, as CSV, streamed; audited (filters, row count)."""
+    # 1. The same query as the page (search, filters, sort), without page limits.
+    params = CustomerListForm(request.GET).values()
+    people = filtered(params)
+    sort = Sort.parse(params["sort"])
+    reporting = settings.REPORTING_CURRENCY
+    user = request.user
+
+    def lines() -> Iterator[str]:
+        # 2. Stream rows a chunk at a time, each with its spend per currency (one query
+        #    per chunk); every cell goes through the formula-injection guard.
+        count = 0
+        header = (*EXPORT_HEADER, "spent_by_currency", f"spent_in_{reporting.lower()}")
+        yield from csv_lines([header])
+        chunk: list[Person] = []
+        for person in export_rows(people, sort):
+            chunk.append(person)
+            if len(chunk) == EXPORT_CHUNK:
+                count += len(chunk)
+                yield from csv_lines(_export_chunk(chunk))
+                chunk = []
+        count += len(chunk)
+        yield from csv_lines(_export_chunk(chunk))
+        # 3. Record who exported how many rows with which filters (a search is recorded as
+        #    searched or not: the text may be a name or an e-mail).
+        AuditEvent.record(
+            "people.export",
+            actor=user,
+            rows=count,
+            filters={
+                "search": bool(params["q"]),
+                **{k: params[k] for k in ("stage", "country", "consent", "source") if params[k]},
+            },
+            sort=params["sort"],
+        )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response
+
+
+def _export_chunk(chunk: list[Person]) -> Iterator[tuple[Any, ...]]:
+    spends = spend_of([p.pk for p in chunk]) if chunk else {}
+    for person in chunk:
+        spend = spends[person.pk]
+        yield (*export_line(person), _spend_text(spend), spend.converted)
 
 
 # ---------------------------------------------------------------- customer page
@@ -226,6 +299,7 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
     # 3. The rest of the page, and a record that someone looked (ids only, no personal data).
     merges = _merges(person)
     context |= {
+        "spend": spend_of([person.pk])[person.pk],
         **_identities(person),
         "facts": _facts(person),
         "merges": merges,
