@@ -43,6 +43,7 @@ from devotion.web.forms import CONSENT_FILTERS, SORT_COLUMNS, CustomerListForm, 
 from devotion.web.paging import MAX_PAGES, Cursor, keyset_page, page_number
 from devotion.web.rendering import render_page, wants_fragment
 from devotion.web.spend import spend_of
+from devotion.web.templatetags.devotion_web import day
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 50
@@ -292,6 +293,9 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
     """One person: who they are, what we know about them, and everything that happened."""
     # 1. The person, and whom they were merged into, if anyone.
     person = get_object_or_404(Person.objects.select_related("merged_into"), pk=pk)
+    if person.merged_into_id is not None:
+        # A merged-away profile is empty: show the survivor instead, saying what happened.
+        return _to_survivor(request, person)
     # 2. The timeline page (all a fragment request needs).
     context: dict[str, Any] = {"person": person, **_timeline(person, request)}
     if wants_fragment(request):
@@ -303,14 +307,27 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
         **_identities(person),
         "facts": _facts(person),
         "merges": merges,
-        "merged_by_merge": next(
-            (m for m in merges if m.loser_id == person.pk and m.undone_at is None), None
-        ),
         "can_merge": has_role(request.user, "manager"),
         "can_erase": has_role(request.user, "admin"),
     }
     AuditEvent.record("person.view", actor=request.user, object_type="person", object_id=pk)
     return render_page(request, "web/customer.html", "timeline", context)
+
+
+def _to_survivor(request: HttpRequest, person: Person) -> HttpResponse:
+    """Redirect to the live profile ``person`` was merged into (following later merges),
+    with a notice naming them and the day."""
+    merge = (
+        Merge.objects.filter(loser=person, undone_at__isnull=True).order_by("-created_at").first()
+    )
+    survivor = person
+    for _ in range(20):  # merge chains are short; a loop in bad data must not hang the page
+        if survivor.merged_into_id is None:
+            break
+        survivor = Person.objects.only("id", "merged_into_id").get(pk=survivor.merged_into_id)
+    on = f" on {day(merge.created_at)}" if merge else ""
+    messages.info(request, f"{person} (#{person.pk}) was merged into this profile{on}.")
+    return redirect("customer", pk=survivor.pk)
 
 
 # ---------------------------------------------------------------- merging by hand
@@ -347,23 +364,47 @@ def _merge_side(person: Person) -> dict[str, Any]:
         "touchpoints": sum(by_kind.values()),
         "by_kind": [(Kind(kind).label, n) for kind, n in sorted(by_kind.items())],
         "facts": PersonalFact.objects.filter(person=person).count(),
+        "spend": spend_of([person.pk])[person.pk],
+        "label": person.primary_email or person.primary_phone or f"#{person.pk}",
     }
 
 
 @role_required("manager")
 def merge_confirm(request: HttpRequest, pk: int, other: int) -> HttpResponse:
-    """GET: both people side by side. POST: merge ``other`` into this person."""
+    """GET: both people side by side. POST: merge them, keeping the profile and the primary
+    e-mail the manager chose (by default this person and their e-mail)."""
     # 1. Both people must exist and be live.
-    winner = get_object_or_404(Person.objects.live(), pk=pk)
-    loser = get_object_or_404(Person.objects.live(), pk=other)
+    first = get_object_or_404(Person.objects.live(), pk=pk)
+    second = get_object_or_404(Person.objects.live(), pk=other)
     if request.method == "POST":
-        # 2. Merge, record who did it, and go back to the surviving person.
+        # 2. Which one survives, and which e-mail is primary (one of either side's).
+        winner, loser = (
+            (second, first)
+            if request.POST.get("keep") == str(second.pk)
+            else (
+                first,
+                second,
+            )
+        )
+        emails = set(
+            Identity.objects.filter(
+                person__in=[first, second], kind=IdentityKind.EMAIL
+            ).values_list("value", flat=True)
+        )
+        primary = request.POST.get("primary_email", "")
+        if primary and primary not in emails:
+            messages.error(request, "Could not merge: that e-mail belongs to neither profile.")
+            return redirect("merge-confirm", pk=pk, other=other)
+        # 3. Merge, record who did it, and go to the surviving person.
         try:
             # Who merged is kept apart (merged_by), and shown beside the reason.
             merge = merge_people(winner, loser, reason="merged by hand", user=request.user)
         except MergeError as exc:
             messages.error(request, f"Could not merge: {exc}.")
-            return redirect("customer", pk=winner.pk)
+            return redirect("customer", pk=first.pk)
+        if primary and primary != winner.primary_email:
+            winner.primary_email = primary
+            winner.save(update_fields=["primary_email", "updated_at"])
         AuditEvent.record(
             "person.merge",
             actor=request.user,
@@ -372,12 +413,14 @@ def merge_confirm(request: HttpRequest, pk: int, other: int) -> HttpResponse:
             loser_id=loser.pk,
             merge_id=merge.pk,
         )
-        messages.success(request, f"Merged {loser} into {winner}. You can undo this below.")
+        who = f"{loser} ({loser.primary_email or f'#{loser.pk}'})"
+        messages.success(request, f"Merged {who} into this profile. You can undo this below.")
         return redirect("customer", pk=winner.pk)
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    sides = [(_merge_side(winner), "keep"), (_merge_side(loser), "retire")]
-    context = {"winner": sides[0][0], "loser": sides[1][0], "sides": sides}
+    sides = [_merge_side(first), _merge_side(second)]
+    choices = sorted({i.value for side in sides for i in side["identities"] if i.kind == "email"})
+    context = {"first": sides[0], "second": sides[1], "sides": sides, "emails": choices}
     return render(request, "web/merge_confirm.html", context)
 
 
