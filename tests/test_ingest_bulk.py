@@ -103,7 +103,7 @@ def test_stored_rows_read_back_through_the_orm_with_their_defaults():
     person = Person.objects.get()
     assert person.created_at is not None and person.updated_at is not None
     assert person.health_score is None
-    assert person.consent_profiling is True
+    assert person.consent_profiling is None  # unknown until recorded
     # Range filters and ordering on the stored text must agree with the ORM's own format.
     after = datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
     assert Touchpoint.objects.filter(occurred_at__gte=after).count() == 1

@@ -52,7 +52,7 @@ def test_the_confirm_page_shows_both_people_side_by_side(twins, login, manager):
     response = login(manager).get(reverse("merge-confirm", args=[ada.pk, other.pk]))
     body = response.content.decode()
     assert "ada@example.com" in body and "a.lovelace@work.example" in body
-    assert response.context["loser"]["touchpoints"] == 1
+    assert response.context["second"]["touchpoints"] == 1
     assert Merge.objects.count() == 0  # looking changes nothing
 
 
@@ -65,18 +65,75 @@ def test_a_manager_merges_and_it_is_audited(twins, login, manager):
     assert ada.touchpoints.count() == 2
     merge = Merge.objects.get()
     assert merge.merged_by == manager and merge.reason == "merged by hand"
-    assert "Merged A. Lovelace into Ada Lovelace" in response.content.decode()
+    assert (
+        "Merged A. Lovelace (a.lovelace@work.example) into this profile"
+        in response.content.decode()
+    )
     event = AuditEvent.objects.get(action="person.merge")
     assert event.object_id == str(ada.pk) and event.detail["loser_id"] == other.pk
 
 
-def test_the_merged_persons_page_points_to_the_winner(twins, login, manager):
+def test_the_merged_persons_page_leads_to_the_survivor_with_a_notice(twins, login, manager):
     ada, other = twins
     merge_people(ada, other, reason="same person", user=manager)
-    body = login(manager).get(reverse("customer", args=[other.pk])).content.decode()
-    assert "This profile was merged into" in body
-    assert reverse("customer", args=[ada.pk]) in body
+    response = login(manager).get(reverse("customer", args=[other.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("customer", args=[ada.pk]), 302)]
+    body = response.content.decode()
+    assert f"A. Lovelace (#{other.pk}) was merged into this profile on " in body
     assert reverse("merge-undo", args=[Merge.objects.get().pk]) in body
+
+
+def test_the_manager_chooses_which_profile_survives_and_the_primary_email(twins, login, manager):
+    ada, other = twins
+    response = login(manager).post(
+        reverse("merge-confirm", args=[ada.pk, other.pk]),
+        {"keep": other.pk, "primary_email": "ada@example.com"},
+        follow=True,
+    )
+    ada.refresh_from_db()
+    other.refresh_from_db()
+    assert ada.merged_into_id == other.pk and other.merged_into_id is None
+    assert other.primary_email == "ada@example.com"
+    assert response.redirect_chain[-1][0] == reverse("customer", args=[other.pk])
+
+
+def test_a_primary_email_of_neither_profile_is_refused(twins, login, manager):
+    ada, other = twins
+    response = login(manager).post(
+        reverse("merge-confirm", args=[ada.pk, other.pk]),
+        {"primary_email": "mallory@evil.example"},
+        follow=True,
+    )
+    assert "belongs to neither profile" in response.content.decode()
+    assert Merge.objects.count() == 0
+
+
+def test_the_confirm_page_tells_the_sides_apart_by_email_and_not_by_name(
+    make_event, login, manager
+):
+    ingest(
+        [
+            make_event(person={"email": "ashley@one.example", "name": "Ashley Lee"}),
+            make_event(
+                kind="lead",
+                amount=None,
+                person={"email": "ashley@two.example", "name": "Ashley Lee"},
+            ),
+        ]
+    )
+    first, second = Person.objects.order_by("pk")
+    body = login(manager).get(reverse("merge-confirm", args=[first.pk, second.pk])).content.decode()
+    assert "Merge Ashley Lee into Ashley Lee" not in body
+    assert "ashley@one.example · #" in body and "1 order · since" in body
+    assert "ashley@two.example · #" in body
+
+
+def test_undo_from_the_survivor_makes_the_merged_page_open_again(twins, login, manager):
+    ada, other = twins
+    merge = merge_people(ada, other, reason="same person", user=manager)
+    client = login(manager)
+    client.post(reverse("merge-undo", args=[merge.pk]))
+    assert client.get(reverse("customer", args=[other.pk])).status_code == 200
 
 
 def test_the_history_says_who_merged_by_hand_and_why_a_merge_was_automatic(twins, login, manager):

@@ -234,9 +234,8 @@ def get_person(request: HttpRequest, person_id: int) -> Any:
         "preferred_tone": person.preferred_tone,
         "country": person.country,
         "consent": {
-            "email": person.consent_email,
-            "sms": person.consent_sms,
-            "profiling": person.consent_profiling,
+            c.purpose: {"status": c.status, "recorded_at": c.recorded_at, "source": c.source}
+            for c in person.consents()
         },
         "aggregates": {
             "order_count": person.order_count,

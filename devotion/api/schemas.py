@@ -224,10 +224,18 @@ class ScoresOut(Schema):
     cluster: str
 
 
+class ConsentStatusOut(Schema):
+    status: Literal["given", "refused", "unknown"] = Field(
+        description="unknown until an import, the API or staff recorded it."
+    )
+    recorded_at: datetime | None = Field(description="When it was given or refused.")
+    source: str = Field(description='Where it was recorded ("shopify", "api", ...); "" if unknown.')
+
+
 class ConsentOut(Schema):
-    email: bool
-    sms: bool
-    profiling: bool
+    email: ConsentStatusOut
+    sms: ConsentStatusOut
+    profiling: ConsentStatusOut
 
 
 class PersonOut(Schema):

@@ -444,6 +444,12 @@ class Profile:
         "order_count",
         "total_spent",
         "stage",
+        "consent_email_at",
+        "consent_email_source",
+        "consent_sms_at",
+        "consent_sms_source",
+        "consent_profiling_at",
+        "consent_profiling_source",
         "changed",
         "counted",
     )
@@ -480,17 +486,29 @@ class Profile:
                 self.order_count,
                 total_spent,
                 self.stage,
+                consent_email_at,
+                self.consent_email_source,
+                consent_sms_at,
+                self.consent_sms_source,
+                consent_profiling_at,
+                self.consent_profiling_source,
             ) = values
-            self.consent_email = bool(consent_email)
-            self.consent_sms = bool(consent_sms)
-            self.consent_profiling = bool(consent_profiling)
+            # None (unknown until recorded) stays None; SQLite returns 0/1.
+            self.consent_email = None if consent_email is None else bool(consent_email)
+            self.consent_sms = None if consent_sms is None else bool(consent_sms)
+            self.consent_profiling = None if consent_profiling is None else bool(consent_profiling)
+            self.consent_email_at = from_db_datetime(consent_email_at)
+            self.consent_sms_at = from_db_datetime(consent_sms_at)
+            self.consent_profiling_at = from_db_datetime(consent_profiling_at)
             self.first_seen_at = from_db_datetime(first_seen_at)
             self.last_activity_at = from_db_datetime(last_activity_at)
             self.total_spent = from_db_decimal(total_spent)
         else:
             self.display_name = self.primary_email = self.primary_phone = self.country = ""
-            self.consent_email = self.consent_sms = False
-            self.consent_profiling = True
+            self.consent_email = self.consent_sms = self.consent_profiling = None
+            self.consent_email_at = self.consent_sms_at = self.consent_profiling_at = None
+            self.consent_email_source = self.consent_sms_source = ""
+            self.consent_profiling_source = ""
             self.first_seen_at = self.last_activity_at = None
             self.order_count = 0
             self.total_spent = ZERO
@@ -515,6 +533,12 @@ class Profile:
             "order_count": self.order_count,
             "total_spent": self.total_spent,
             "stage": self.stage,
+            "consent_email_at": db_datetime(self.consent_email_at),
+            "consent_email_source": self.consent_email_source,
+            "consent_sms_at": db_datetime(self.consent_sms_at),
+            "consent_sms_source": self.consent_sms_source,
+            "consent_profiling_at": db_datetime(self.consent_profiling_at),
+            "consent_profiling_source": self.consent_profiling_source,
         }
 
     def counts_row(self) -> dict[str, Any]:
@@ -539,7 +563,13 @@ def load_people(ids: set[int]) -> dict[int, Profile]:
     if not on_postgres():
         # Read SQLite's datetime text as is: the driver's converter for the declared type
         # parses with a regex, several times slower than fromisoformat below.
-        for name in ("first_seen_at", "last_activity_at"):
+        for name in (
+            "first_seen_at",
+            "last_activity_at",
+            "consent_email_at",
+            "consent_sms_at",
+            "consent_profiling_at",
+        ):
             columns = columns.replace(name, f"CAST({name} AS TEXT)")
     sql = f"SELECT id, {columns} FROM {table} WHERE id {{}}{lock}"
     if on_postgres():
@@ -587,6 +617,9 @@ def people_update(
             "consent_email": "boolean",
             "consent_sms": "boolean",
             "consent_profiling": "boolean",
+            "consent_email_at": "timestamptz",
+            "consent_sms_at": "timestamptz",
+            "consent_profiling_at": "timestamptz",
             "first_seen_at": "timestamptz",
             "last_activity_at": "timestamptz",
             "order_count": "integer",

@@ -423,6 +423,9 @@ def _fill_profile(person: Profile, event: Event) -> bool:
         ):
             if key in event.consent and getattr(person, field) != event.consent[key]:
                 setattr(person, field, event.consent[key])
+                # Where and when it was given or refused: the event's source and time.
+                setattr(person, f"{field}_at", event.occurred_at or timezone.now())
+                setattr(person, f"{field}_source", event.source[:100])
                 changed = True
     signed_up = event.occurred_at if event.kind == "customer" else None
     if signed_up is not None and (person.first_seen_at is None or signed_up < person.first_seen_at):

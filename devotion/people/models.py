@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -47,6 +50,33 @@ def stage_for_order_count(order_count: int, current: str) -> str:
     return current
 
 
+CONSENT_PURPOSES = (
+    ("email", "E-mail marketing"),
+    ("sms", "SMS marketing"),
+    ("profiling", "Profiling"),
+)
+
+
+def consent_status(value: bool | None) -> str:
+    """ "given", "refused" or "unknown" (never recorded) for a stored consent value.
+
+    >>> consent_status(True), consent_status(False), consent_status(None)
+    ('given', 'refused', 'unknown')
+    """
+    return "unknown" if value is None else ("given" if value else "refused")
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """One consent purpose of a person as pages, the API and exports show it."""
+
+    purpose: str
+    label: str
+    status: str  # given | refused | unknown
+    recorded_at: datetime | None
+    source: str
+
+
 class PersonQuerySet(models.QuerySet["Person"]):
     def live(self) -> PersonQuerySet:
         """People not merged into someone else: the ones lists and search should show."""
@@ -74,9 +104,17 @@ class Person(models.Model):
     preferred_tone = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True)
 
-    consent_email = models.BooleanField(default=False)
-    consent_sms = models.BooleanField(default=False)
-    consent_profiling = models.BooleanField(default=True)
+    # Consent per purpose: None until recorded (unknown), then given (True) or refused
+    # (False), with when it was recorded and where ("shopify", "api", "staff: Sam").
+    consent_email = models.BooleanField(null=True, blank=True, default=None)
+    consent_email_at = models.DateTimeField(null=True, blank=True)
+    consent_email_source = models.CharField(max_length=100, blank=True)
+    consent_sms = models.BooleanField(null=True, blank=True, default=None)
+    consent_sms_at = models.DateTimeField(null=True, blank=True)
+    consent_sms_source = models.CharField(max_length=100, blank=True)
+    consent_profiling = models.BooleanField(null=True, blank=True, default=None)
+    consent_profiling_at = models.DateTimeField(null=True, blank=True)
+    consent_profiling_source = models.CharField(max_length=100, blank=True)
 
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
@@ -113,6 +151,21 @@ class Person(models.Model):
             # search matches prefixes as index ranges, see people/search.py.
             models.Index(fields=["name_key"], name="person_name_key"),
             models.Index(fields=["name_key_rev"], name="person_name_key_rev"),
+            # The customers list's sorts (read forwards or backwards; name sorts on
+            # person_name_key) and filters: every one an index range at a million people.
+            models.Index(fields=["order_count", "id"], name="person_orders"),
+            models.Index(fields=["total_spent", "id"], name="person_spend"),
+            models.Index(fields=["first_seen_at", "id"], name="person_first_seen"),
+            models.Index(fields=["country", "-last_activity_at"], name="person_country_activity"),
+            # Recorded consent only: "unknown" is most people, read by walking a sort index.
+            *(
+                models.Index(
+                    fields=[f"consent_{purpose}", "-last_activity_at"],
+                    name=f"person_consent_{purpose}",
+                    condition=models.Q(**{f"consent_{purpose}__isnull": False}),
+                )
+                for purpose in ("email", "sms", "profiling")
+            ),
             models.Index(
                 fields=["merged_into"],
                 name="person_merged_into",
@@ -130,6 +183,23 @@ class Person(models.Model):
         if not words:
             return "", ""
         return " ".join(words), " ".join(words[-1:] + words[:-1])
+
+    def consents(self) -> list[Consent]:
+        """Each consent purpose: given, refused or unknown, and when and where it was recorded.
+
+        >>> [c.status for c in Person(consent_email=True, consent_sms=False).consents()]
+        ['given', 'refused', 'unknown']
+        """
+        return [
+            Consent(
+                purpose,
+                label,
+                consent_status(getattr(self, f"consent_{purpose}")),
+                getattr(self, f"consent_{purpose}_at"),
+                getattr(self, f"consent_{purpose}_source"),
+            )
+            for purpose, label in CONSENT_PURPOSES
+        ]
 
     def set_name(self, display_name: str) -> None:
         self.display_name = display_name.strip()
@@ -160,6 +230,14 @@ class Identity(models.Model):
         constraints = [
             # value before source: search finds a source id by (kind, value) alone.
             models.UniqueConstraint(fields=["kind", "value", "source"], name="identity_unique")
+        ]
+        indexes = [
+            # The customers list's source filter: people with an id in that system.
+            models.Index(
+                fields=["source", "person"],
+                name="identity_source_person",
+                condition=~models.Q(source=""),
+            )
         ]
         verbose_name_plural = "identities"
 

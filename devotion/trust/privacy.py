@@ -146,6 +146,15 @@ def export_person(person: Person) -> dict[str, Any]:
         "exported_at": timezone.now().isoformat(),
         "person_id": person.pk,
         "person": people.get(person.pk),
+        # The consent columns of "person" in words: given, refused or unknown (never recorded).
+        "consent": {
+            c.purpose: {
+                "status": c.status,
+                "recorded_at": c.recorded_at.isoformat() if c.recorded_at else None,
+                "source": c.source,
+            }
+            for c in person.consents()
+        },
         "merged_people": [people[i] for i in ids[1:] if i in people],
         "identities": _filter_in(Identity, "person_id", ids),
         "facts": _filter_in(PersonalFact, "person_id", ids),

@@ -7,7 +7,24 @@ from django import forms
 from devotion.people.models import Stage
 from devotion.touchpoints.kinds import TOUCHPOINT_KINDS
 
-SORTS = {"recent": "Most recent activity", "oldest": "Least recent activity"}
+# Sortable columns of the customers list: the URL name and the Person field it sorts on.
+# Each is served by an index (see Person.Meta.indexes); "-name" is the descending order.
+SORT_COLUMNS = {
+    "name": "name_key",
+    "orders": "order_count",
+    "spend": "total_spent",
+    "since": "first_seen_at",
+    "activity": "last_activity_at",
+}
+SORTS = {f"{d}{name}": name for name in SORT_COLUMNS for d in ("", "-")}
+# Older links ("?sort=recent") keep working.
+LEGACY_SORTS = {"recent": "-activity", "oldest": "activity"}
+DEFAULT_SORT = "-activity"
+CONSENT_FILTERS = {
+    f"{purpose}:{status}": f"{label}: {status}"
+    for purpose, label in (("email", "E-mail"), ("sms", "SMS"), ("profiling", "Profiling"))
+    for status in ("given", "refused", "unknown")
+}
 
 
 class CustomerListForm(forms.Form):
@@ -16,16 +33,25 @@ class CustomerListForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=200, strip=True)
     stage = forms.ChoiceField(required=False, choices=[("", "All stages"), *Stage.choices])
-    sort = forms.ChoiceField(required=False, choices=list(SORTS.items()))
+    country = forms.RegexField(required=False, regex=r"^[A-Za-z]{2}$", strip=True)
+    consent = forms.ChoiceField(required=False, choices=[("", ""), *CONSENT_FILTERS.items()])
+    source = forms.RegexField(required=False, regex=r"^[\w.-]{1,40}$", strip=True)
+    sort = forms.CharField(required=False, max_length=20, strip=True)
 
     def values(self) -> dict[str, str]:
-        """Cleaned ``q``, ``stage`` and ``sort``; a field that does not validate is dropped."""
+        """Cleaned ``q``, ``stage``, ``country``, ``consent``, ``source`` and ``sort``; a field
+        that does not validate is dropped."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
+        sort = data.get("sort") or ""
+        sort = LEGACY_SORTS.get(sort, sort)
         return {
             "q": data.get("q") or "",
             "stage": data.get("stage") or "",
-            "sort": data.get("sort") or "recent",
+            "country": (data.get("country") or "").upper(),
+            "consent": data.get("consent") or "",
+            "source": (data.get("source") or "").lower(),
+            "sort": sort if sort in SORTS else DEFAULT_SORT,
         }
 
 

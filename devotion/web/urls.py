@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", views.customers, name="customers"),
+    path("customers/export.csv", views.customers_export, name="customers-export"),
     path("customers/<int:pk>/", views.customer, name="customer"),
     path("customers/<int:pk>/merge/", views.merge_search, name="merge-search"),
     path("customers/<int:pk>/merge/<int:other>/", views.merge_confirm, name="merge-confirm"),

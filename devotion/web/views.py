@@ -7,18 +7,22 @@ Each screen is one URL serving the full page, or only the part that changed when
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, F, Prefetch, Q
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from devotion.lib import money
+from devotion.lib.csvsafe import csv_lines
 from devotion.lib.paging import MAX_PAGES, Cursor, keyset_page, page_number
 from devotion.lib.rendering import render_page, wants_fragment
 from devotion.people.merging import MergeError, merge_people, undo_merge
@@ -28,15 +32,24 @@ from devotion.team.permissions import has_role, role_required
 from devotion.touchpoints.kinds import TOUCHPOINT_KINDS
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
-from devotion.web.forms import SORTS, CustomerListForm, TimelineFilterForm
+from devotion.web.customer_list import (
+    EXPORT_HEADER,
+    Sort,
+    bounded_count,
+    export_line,
+    export_rows,
+    facets,
+    filtered,
+    page_rows,
+)
+from devotion.web.forms import CONSENT_FILTERS, SORT_COLUMNS, CustomerListForm, TimelineFilterForm
+from devotion.web.spend import spend_of
+from devotion.web.templatetags.devotion_web import day
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 50
 MERGE_SEARCH_LIMIT = 8
-# Counting people per stage reads every row; at a million people that is too slow for each
-# request, so the counts are kept for a few minutes. They label the filter, nothing more.
-STAGE_COUNTS_KEY = "web:stage-counts"
-STAGE_COUNTS_SECONDS = 300
+EXPORT_CHUNK = 2000
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -47,80 +60,141 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def stage_counts() -> dict[str, int]:
-    """Live people per journey stage, cached (see STAGE_COUNTS_SECONDS)."""
-
-    def compute() -> dict[str, int]:
-        rows = Person.objects.live().values("stage").annotate(n=Count("id")).order_by()
-        return {row["stage"]: row["n"] for row in rows}
-
-    counts = cache.get_or_set(STAGE_COUNTS_KEY, compute, STAGE_COUNTS_SECONDS)
-    return counts or {}
-
-
-def _customer_rows(people: QuerySet[Person], sort: str, page: int) -> tuple[list[Person], bool]:
-    """One page of people sorted by last activity, and whether another page follows.
-
-    People never active (no touchpoint yet) come after everyone else in both sort orders.
-    They are read as a second range instead of ``NULLS LAST``, which PostgreSQL cannot
-    answer from the plain ``last_activity_at`` index.
-    """
-    offset = (page - 1) * PAGE_SIZE
-    want = PAGE_SIZE + 1
-    columns = (
-        "id",
-        "display_name",
-        "primary_email",
-        "primary_phone",
-        "stage",
-        "is_advocate",
-        "order_count",
-        "total_spent",
-        "last_activity_at",
-        "first_seen_at",
-    )
-    order = ("-last_activity_at", "-id") if sort == "recent" else ("last_activity_at", "id")
-    active = people.filter(last_activity_at__isnull=False).only(*columns).order_by(*order)
-    rows = list(active[offset : offset + want])
-    if len(rows) < want:
-        # The active people end on this page (or before it): follow with the never-active.
-        active_total = offset + len(rows) if rows or offset == 0 else active.count()
-        skip = max(0, offset - active_total)
-        never = people.filter(last_activity_at__isnull=True).only(*columns).order_by("-id")
-        rows += list(never[skip : skip + want - len(rows)])
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    """Live people per journey stage, cached (see customer_list.FACETS_SECONDS)."""
+    return facets().get("stage", {})
 
 
 @require_GET
 @role_required("agent")
 def customers(request: HttpRequest) -> HttpResponse:
-    """Everyone the business knows: search, filter by stage, sort by last activity."""
+    """Everyone the business knows: search, filter, sort by any column, page."""
     # 1. Read the query string; a bad value falls back to its default.
     params = CustomerListForm(request.GET).values()
     page = page_number(request.GET.get("page"))
-    # 2. Select the people: search first (an index range), then the stage filter.
-    people = search_people(params["q"]) if params["q"] else Person.objects.live()
-    if params["stage"]:
-        people = people.filter(stage=params["stage"])
-    rows, has_next = _customer_rows(people, params["sort"], page)
-    # 3. An empty page needs to say why: no data yet, or nothing matches.
-    filtered = bool(params["q"] or params["stage"])
-    anyone = bool(rows) or (filtered and Person.objects.live().exists())
-    counts = stage_counts()
+    sort = Sort.parse(params["sort"])
+    # 2. Select the people and read one page of them in the order asked for.
+    people = filtered(params)
+    rows, has_next = page_rows(people, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    # 3. How many pages: the cached counts when only the stage narrows the list, else a
+    #    count that stops past the last page anyone may open.
+    counts = facets()
+    only_stage = not any(params[k] for k in ("q", "country", "consent", "source"))
+    if only_stage:
+        matching = counts.get("stage", {}).get(params["stage"], 0) if params["stage"] else None
+        matching = sum(counts.get("stage", {}).values()) if matching is None else matching
+    else:
+        matching = bounded_count(people, MAX_PAGES * PAGE_SIZE + 1)
+    # The cache may lag behind: never say fewer pages than the one being shown.
+    pages = max(-(-matching // PAGE_SIZE), page if rows else 0, page + has_next if rows else 0)
+    # 4. What they spent, per currency (one query for the page).
+    spends = spend_of([p.pk for p in rows])
+    for person in rows:
+        person.spend_ = spends[person.pk]  # type: ignore[attr-defined]
+    # 5. An empty page needs to say why: no data yet, or nothing matches.
+    is_filtered = any(params[k] for k in ("q", "stage", "country", "consent", "source"))
+    anyone = bool(rows) or (is_filtered and Person.objects.live().exists())
+    query_base = "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v and k != "sort")
     context = {
         "people": rows,
         "params": params,
         "page": page,
+        "pages": pages,
+        "pages_capped": pages > MAX_PAGES,
+        "max_pages": MAX_PAGES,
         "has_next": has_next and page < MAX_PAGES,
         "capped": has_next and page >= MAX_PAGES,
-        "filtered": filtered,
+        "filtered": is_filtered,
         "anyone": anyone,
-        "stages": [(value, label, counts.get(value, 0)) for value, label in Stage.choices],
-        "total": sum(counts.values()),
-        "sorts": SORTS.items(),
-        # The current filters, to carry into the page links ("q=ada&sort=recent&").
-        "query_base": "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v),
+        "stages": [
+            (value, label, counts.get("stage", {}).get(value, 0)) for value, label in Stage.choices
+        ],
+        "countries": sorted(counts.get("country", {}).items()),
+        "sources": sorted(counts.get("source", {})),
+        "consents": CONSENT_FILTERS.items(),
+        "total": sum(counts.get("stage", {}).values()),
+        "columns": _sort_headers(params["sort"], query_base),
+        # The current filters and sort, to carry into the page links ("q=ada&sort=name&").
+        "query_base": f"{query_base}sort={params['sort']}&",
+        "export_query": f"{query_base}sort={params['sort']}",
+        "can_export": has_role(request.user, "manager"),
     }
     return render_page(request, "web/customers.html", "results", context)
+
+
+def _sort_headers(current: str, query_base: str) -> dict[str, dict[str, str]]:
+    """Per sortable column: the link that sorts by it (flipping the direction when it is the
+    current sort) and its aria-sort state."""
+    headers = {}
+    for name in SORT_COLUMNS:
+        # Numbers and dates read best largest or newest first; names A to Z.
+        first = name if name == "name" else f"-{name}"
+        if current.lstrip("-") == name:
+            target = name if current.startswith("-") else f"-{name}"
+            state = "descending" if current.startswith("-") else "ascending"
+        else:
+            target, state = first, "none"
+        headers[name] = {"url": f"?{query_base}sort={target}", "aria": state}
+    return headers
+
+
+def _spend_text(spend: Any) -> str:
+    """ "5000 JPY + 54.00 USD": plain numbers with each currency's decimals, for spreadsheets."""
+    return " + ".join(
+        f"{amount.quantize(Decimal(1).scaleb(-money.decimals(currency)))} {currency}"
+        for currency, amount in spend.totals
+    )
+
+
+@require_GET
+@role_required("manager")
+def customers_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The list as it is filtered and sorted, as CSV, streamed; audited (filters, row count)."""
+    # 1. The same query as the page (search, filters, sort), without page limits.
+    params = CustomerListForm(request.GET).values()
+    people = filtered(params)
+    sort = Sort.parse(params["sort"])
+    reporting = settings.REPORTING_CURRENCY
+    user = request.user
+
+    def lines() -> Iterator[str]:
+        # 2. Stream rows a chunk at a time, each with its spend per currency (one query
+        #    per chunk); every cell goes through the formula-injection guard.
+        count = 0
+        header = (*EXPORT_HEADER, "spent_by_currency", f"spent_in_{reporting.lower()}")
+        yield from csv_lines([header])
+        chunk: list[Person] = []
+        for person in export_rows(people, sort):
+            chunk.append(person)
+            if len(chunk) == EXPORT_CHUNK:
+                count += len(chunk)
+                yield from csv_lines(_export_chunk(chunk))
+                chunk = []
+        count += len(chunk)
+        yield from csv_lines(_export_chunk(chunk))
+        # 3. Record who exported how many rows with which filters (a search is recorded as
+        #    searched or not: the text may be a name or an e-mail).
+        AuditEvent.record(
+            "people.export",
+            actor=user,
+            rows=count,
+            filters={
+                "search": bool(params["q"]),
+                **{k: params[k] for k in ("stage", "country", "consent", "source") if params[k]},
+            },
+            sort=params["sort"],
+        )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response
+
+
+def _export_chunk(chunk: list[Person]) -> Iterator[tuple[Any, ...]]:
+    spends = spend_of([p.pk for p in chunk]) if chunk else {}
+    for person in chunk:
+        spend = spends[person.pk]
+        yield (*export_line(person), _spend_text(spend), spend.converted)
 
 
 # ---------------------------------------------------------------- customer page
@@ -220,6 +294,9 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
     """One person: who they are, what we know about them, and everything that happened."""
     # 1. The person, and whom they were merged into, if anyone.
     person = get_object_or_404(Person.objects.select_related("merged_into"), pk=pk)
+    if person.merged_into_id is not None:
+        # A merged-away profile is empty: show the survivor instead, saying what happened.
+        return _to_survivor(request, person)
     # 2. The timeline page (all a fragment request needs).
     context: dict[str, Any] = {"person": person, **_timeline(person, request)}
     if wants_fragment(request):
@@ -227,17 +304,31 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
     # 3. The rest of the page, and a record that someone looked (ids only, no personal data).
     merges = _merges(person)
     context |= {
+        "spend": spend_of([person.pk])[person.pk],
         **_identities(person),
         "facts": _facts(person),
         "merges": merges,
-        "merged_by_merge": next(
-            (m for m in merges if m.loser_id == person.pk and m.undone_at is None), None
-        ),
         "can_merge": has_role(request.user, "manager"),
         "can_erase": has_role(request.user, "admin"),
     }
     AuditEvent.record("person.view", actor=request.user, object_type="person", object_id=pk)
     return render_page(request, "web/customer.html", "timeline", context)
+
+
+def _to_survivor(request: HttpRequest, person: Person) -> HttpResponse:
+    """Redirect to the live profile ``person`` was merged into (following later merges),
+    with a notice naming them and the day."""
+    merge = (
+        Merge.objects.filter(loser=person, undone_at__isnull=True).order_by("-created_at").first()
+    )
+    survivor = person
+    for _ in range(20):  # merge chains are short; a loop in bad data must not hang the page
+        if survivor.merged_into_id is None:
+            break
+        survivor = Person.objects.only("id", "merged_into_id").get(pk=survivor.merged_into_id)
+    on = f" on {day(merge.created_at)}" if merge else ""
+    messages.info(request, f"{person} (#{person.pk}) was merged into this profile{on}.")
+    return redirect("customer", pk=survivor.pk)
 
 
 # ---------------------------------------------------------------- merging by hand
@@ -274,23 +365,47 @@ def _merge_side(person: Person) -> dict[str, Any]:
         "touchpoints": sum(by_kind.values()),
         "by_kind": [(TOUCHPOINT_KINDS[kind], n) for kind, n in sorted(by_kind.items())],
         "facts": PersonalFact.objects.filter(person=person).count(),
+        "spend": spend_of([person.pk])[person.pk],
+        "label": person.primary_email or person.primary_phone or f"#{person.pk}",
     }
 
 
 @role_required("manager")
 def merge_confirm(request: HttpRequest, pk: int, other: int) -> HttpResponse:
-    """GET: both people side by side. POST: merge ``other`` into this person."""
+    """GET: both people side by side. POST: merge them, keeping the profile and the primary
+    e-mail the manager chose (by default this person and their e-mail)."""
     # 1. Both people must exist and be live.
-    winner = get_object_or_404(Person.objects.live(), pk=pk)
-    loser = get_object_or_404(Person.objects.live(), pk=other)
+    first = get_object_or_404(Person.objects.live(), pk=pk)
+    second = get_object_or_404(Person.objects.live(), pk=other)
     if request.method == "POST":
-        # 2. Merge, record who did it, and go back to the surviving person.
+        # 2. Which one survives, and which e-mail is primary (one of either side's).
+        winner, loser = (
+            (second, first)
+            if request.POST.get("keep") == str(second.pk)
+            else (
+                first,
+                second,
+            )
+        )
+        emails = set(
+            Identity.objects.filter(
+                person__in=[first, second], kind=IdentityKind.EMAIL
+            ).values_list("value", flat=True)
+        )
+        primary = request.POST.get("primary_email", "")
+        if primary and primary not in emails:
+            messages.error(request, "Could not merge: that e-mail belongs to neither profile.")
+            return redirect("merge-confirm", pk=pk, other=other)
+        # 3. Merge, record who did it, and go to the surviving person.
         try:
             # Who merged is kept apart (merged_by), and shown beside the reason.
             merge = merge_people(winner, loser, reason="merged by hand", user=request.user)
         except MergeError as exc:
             messages.error(request, f"Could not merge: {exc}.")
-            return redirect("customer", pk=winner.pk)
+            return redirect("customer", pk=first.pk)
+        if primary and primary != winner.primary_email:
+            winner.primary_email = primary
+            winner.save(update_fields=["primary_email", "updated_at"])
         AuditEvent.record(
             "person.merge",
             actor=request.user,
@@ -299,12 +414,14 @@ def merge_confirm(request: HttpRequest, pk: int, other: int) -> HttpResponse:
             loser_id=loser.pk,
             merge_id=merge.pk,
         )
-        messages.success(request, f"Merged {loser} into {winner}. You can undo this below.")
+        who = f"{loser} ({loser.primary_email or f'#{loser.pk}'})"
+        messages.success(request, f"Merged {who} into this profile. You can undo this below.")
         return redirect("customer", pk=winner.pk)
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    sides = [(_merge_side(winner), "keep"), (_merge_side(loser), "retire")]
-    context = {"winner": sides[0][0], "loser": sides[1][0], "sides": sides}
+    sides = [_merge_side(first), _merge_side(second)]
+    choices = sorted({i.value for side in sides for i in side["identities"] if i.kind == "email"})
+    context = {"first": sides[0], "second": sides[1], "sides": sides, "emails": choices}
     return render(request, "web/merge_confirm.html", context)
 
 

@@ -8,7 +8,7 @@ orders per customer (see :class:`Prepared`) while the importer stores the one be
 handful of statements and a little Python per customer.
 
 The lane is exact or it is not taken. It only handles what it can prove gives the same result
-as :func:`~devotion.touchpoints.events.validate_event` and ``ingest``:
+as :func:`~devotion.ingest.events.validate_event` and ``ingest``:
 
 - the file: generic source, orders, CSV whose columns are all in :data:`COLUMNS`, UTF-8, one
   physical line per row (no blank lines, no line breaks inside quotes), readable by DuckDB as

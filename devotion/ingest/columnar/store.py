@@ -538,12 +538,19 @@ def _people_tails(profiles: list[bulk.Profile], now: datetime) -> list[str]:
             f"\t{_copy_escape(p.display_name)}\t{_copy_escape(name_key)}\t"
             f"{_copy_escape(name_key_rev)}\t{_copy_escape(p.primary_email)}\t"
             f"{_copy_escape(p.primary_phone)}\t{_copy_escape(p.country)}\t"
-            f"{'t' if p.consent_email else 'f'}\t{'t' if p.consent_sms else 'f'}\t"
-            f"{'t' if p.consent_profiling else 'f'}\t{_copy_time(p.first_seen_at)}\t"
+            f"{_copy_bool(p.consent_email)}\t{_copy_bool(p.consent_sms)}\t"
+            f"{_copy_bool(p.consent_profiling)}\t{_copy_time(p.first_seen_at)}\t"
             f"{_copy_time(p.last_activity_at)}\t{p.order_count}\t{p.total_spent}\t"
-            f"{p.stage}{rest}\n"
+            f"{p.stage}\t{_copy_time(p.consent_email_at)}\t{_copy_escape(p.consent_email_source)}"
+            f"\t{_copy_time(p.consent_sms_at)}\t{_copy_escape(p.consent_sms_source)}"
+            f"\t{_copy_time(p.consent_profiling_at)}\t{_copy_escape(p.consent_profiling_source)}"
+            f"{rest}\n"
         )
     return lines
+
+
+def _copy_bool(value: bool | None) -> str:
+    return NULL if value is None else ("t" if value else "f")
 
 
 def _copy_time(value: datetime | None) -> str:

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('people', '0006_scoresnapshot_moved_to_retention'),
+        ('people', '0007_scoresnapshot_moved_to_retention'),
     ]
 
     operations = [

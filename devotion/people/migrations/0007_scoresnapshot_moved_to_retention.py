@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0005_merged_into_partial_index'),
+        ('people', '0006_consent_recorded_and_list_indexes'),
     ]
 
     operations = [
