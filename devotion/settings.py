@@ -187,6 +187,10 @@ DEFAULT_FROM_EMAIL = env_str("DEVOTION_FROM_EMAIL", "devotion@localhost")
 API_RATE_LIMIT_PER_MINUTE = env_int("DEVOTION_API_RATE_LIMIT", 6000, minimum=1)
 API_MAX_BATCH = 1000
 
+# Webhooks go to public addresses only; this lets a development setup post to 127.0.0.1 / ::1
+# (loopback only: private networks, link-local and metadata addresses stay refused).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("DEVOTION_WEBHOOKS_ALLOW_LOOPBACK", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
