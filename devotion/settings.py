@@ -141,6 +141,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Password guessing: after this many failed sign-ins within LOGIN_LOCKOUT_MINUTES, sign-in for
+# the account (or from the client address) is refused for LOGIN_LOCKOUT_MINUTES.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("DEVOTION_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env_int("DEVOTION_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("DEVOTION_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Reverse proxies in front of Devotion that append to X-Forwarded-For (0: none, use the peer).
+PROXY_COUNT = env_int("DEVOTION_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers"
 LOGOUT_REDIRECT_URL = "login"
