@@ -258,26 +258,24 @@ def _admin_log_entries(ids: list[int]) -> list[int]:
         owners.setdefault(model, []).append(f"{field.name}__person_id")
     found: list[int] = []
     for type_id in LogEntry.objects.values_list("content_type_id", flat=True).distinct():
-        model = ContentType.objects.get_for_id(type_id).model_class()
+        logged = ContentType.objects.get_for_id(type_id).model_class()
         entries = LogEntry.objects.filter(content_type_id=type_id)
-        if model is Person:
+        if logged is Person:
             for chunk in _chunks(wanted):
                 found.extend(entries.filter(object_id__in=chunk).values_list("pk", flat=True))
             continue
-        if model not in owners:
+        if logged is None or logged not in owners:
             continue
-        object_ids = {o for o in entries.values_list("object_id", flat=True) if o.isdigit()}
+        object_ids = sorted(
+            {int(o) for o in entries.values_list("object_id", flat=True) if o and o.isdigit()}
+        )
         about = models.Q()
-        for column in owners[model]:
+        for column in owners[logged]:
             about |= models.Q(**{f"{column}__in": ids})
         ours: set[str] = set()
-        for chunk in _chunks(sorted(int(o) for o in object_ids)):
-            ours.update(
-                str(pk)
-                for pk in model._default_manager.filter(about, pk__in=chunk).values_list(
-                    "pk", flat=True
-                )
-            )
+        for id_chunk in _chunks(object_ids):
+            rows = logged._default_manager.filter(about, pk__in=id_chunk)
+            ours.update(str(pk) for pk in rows.values_list("pk", flat=True))
         for chunk in _chunks(sorted(ours)):
             found.extend(entries.filter(object_id__in=chunk).values_list("pk", flat=True))
     return found
