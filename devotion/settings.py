@@ -13,10 +13,13 @@ from pathlib import Path
 import dj_database_url
 
 from devotion.lib.env import env_bool, env_int, env_list, env_path, env_str
+from devotion.lib.private_files import DIR_MODE, FILE_MODE, make_private
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = env_path("DEVOTION_HOME", Path.cwd() / "var")
-HOME.mkdir(parents=True, exist_ok=True)
+# Everything Devotion writes is its own user's only: umask 077 for this process, and an older
+# home (database, media...) tightened to 0600 files / 0700 folders. Before anything is written.
+make_private(HOME)
 
 DEBUG = env_bool("DEVOTION_DEBUG", False)
 
@@ -28,8 +31,7 @@ def _secret_key() -> str:
         return configured
     path = HOME / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        path.write_text(secrets.token_urlsafe(50))  # 0600 through the umask
     return path.read_text().strip()
 
 
@@ -166,6 +168,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = HOME / "media"
+# Django chmods stored files to 0644 by default, whatever the umask says.
+FILE_UPLOAD_PERMISSIONS = FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = DIR_MODE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
