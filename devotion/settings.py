@@ -14,10 +14,13 @@ import dj_database_url
 
 from devotion.lib import money
 from devotion.lib.env import env_bool, env_int, env_list, env_parsed, env_path, env_str
+from devotion.lib.private_files import DIR_MODE, FILE_MODE, make_private
 
 BASE_DIR = Path(__file__).resolve().parent
 HOME = env_path("DEVOTION_HOME", Path.cwd() / "var")
-HOME.mkdir(parents=True, exist_ok=True)
+# Everything Devotion writes is its own user's only: umask 077 for this process, and an older
+# home (database, media...) tightened to 0600 files / 0700 folders. Before anything is written.
+make_private(HOME)
 
 DEBUG = env_bool("DEVOTION_DEBUG", False)
 
@@ -29,8 +32,7 @@ def _secret_key() -> str:
         return configured
     path = HOME / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        path.write_text(secrets.token_urlsafe(50))  # 0600 through the umask
     return path.read_text().strip()
 
 
@@ -142,6 +144,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Password guessing: after this many failed sign-ins within LOGIN_LOCKOUT_MINUTES, sign-in for
+# the account (or from the client address) is refused for LOGIN_LOCKOUT_MINUTES.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("DEVOTION_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env_int("DEVOTION_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("DEVOTION_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Reverse proxies in front of Devotion that append to X-Forwarded-For (0: none, use the peer).
+PROXY_COUNT = env_int("DEVOTION_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers"
 LOGOUT_REDIRECT_URL = "login"
@@ -169,6 +178,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = HOME / "media"
+# Django chmods stored files to 0644 by default, whatever the umask says.
+FILE_UPLOAD_PERMISSIONS = FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = DIR_MODE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
@@ -196,6 +208,10 @@ DEFAULT_FROM_EMAIL = env_str("DEVOTION_FROM_EMAIL", "devotion@localhost")
 # API: requests per minute per key, before a 429 with Retry-After.
 API_RATE_LIMIT_PER_MINUTE = env_int("DEVOTION_API_RATE_LIMIT", 6000, minimum=1)
 API_MAX_BATCH = 1000
+
+# Webhooks go to public addresses only; this lets a development setup post to 127.0.0.1 / ::1
+# (loopback only: private networks, link-local and metadata addresses stay refused).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("DEVOTION_WEBHOOKS_ALLOW_LOOPBACK", False)
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -77,7 +79,7 @@ def _rows(queryset: models.QuerySet[Any]) -> list[dict[str, Any]]:
     return json.loads(json.dumps(list(queryset.values(*names)), cls=DjangoJSONEncoder))
 
 
-def _chunks(ids: list[int]) -> list[list[int]]:
+def _chunks[T](ids: list[T]) -> list[list[T]]:
     return [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]
 
 
@@ -208,11 +210,14 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
     One transaction: either everything goes or nothing does. Leaves one ``person.erased``
     audit event holding only ids and counts. Earlier audit events about these people keep
     their action, actor and time, but their ``detail`` is cleared in case it held anything
-    personal.
+    personal; Django admin log entries about them or their rows lose the object's name and
+    the change message the same way.
     """
     ids = cluster_ids(person)
     counts: Counter[str] = Counter()
     values = _identity_values(ids)
+    # 0. Django admin log entries about them or their rows (found while the rows still exist).
+    admin_entries = _admin_log_entries(ids)
     # 1. Rows that name the person by a plain id column (no foreign key to cascade from).
     for model, field in _person_id_columns():
         for chunk in _chunks(ids):
@@ -228,7 +233,12 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
         AuditEvent.objects.filter(
             object_type="person", object_id__in=[str(i) for i in chunk]
         ).exclude(detail={}).update(detail={"scrubbed": "person.erased"})
-    # 4. Import reject reports may hold rows with their e-mail or phone: scrub them once the
+    # 4. The admin log keeps each object's name as it was ("Ada Lovelace") and what changed.
+    for chunk in _chunks(admin_entries):
+        LogEntry.objects.filter(pk__in=chunk).update(
+            object_repr="(erased person)", change_message=""
+        )
+    # 5. Import reject reports may hold rows with their e-mail or phone: scrub them once the
     #    deletion has committed (files are not part of the transaction).
     transaction.on_commit(lambda: scrub_import_rejects(values))
     result = {label: n for label, n in sorted(counts.items()) if n}
@@ -242,6 +252,45 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
         deleted=result,
     )
     return result
+
+
+def _admin_log_entries(ids: list[int]) -> list[int]:
+    """Ids of Django admin log entries about these people or any row about them.
+
+    The admin log is small next to the data, so it is read per content type and its object
+    ids are checked against the tables that hold rows about a person (found from the model
+    graph, as erasing does).
+    """
+    wanted = [str(i) for i in ids]
+    owners: dict[type[models.Model], list[str]] = {}
+    for model, field in _references(Person) + _person_id_columns():
+        if model is not Person:
+            owners.setdefault(model, []).append(field.attname)
+    for model, field in _references(Touchpoint):
+        owners.setdefault(model, []).append(f"{field.name}__person_id")
+    found: list[int] = []
+    for type_id in LogEntry.objects.values_list("content_type_id", flat=True).distinct():
+        logged = ContentType.objects.get_for_id(type_id).model_class()
+        entries = LogEntry.objects.filter(content_type_id=type_id)
+        if logged is Person:
+            for chunk in _chunks(wanted):
+                found.extend(entries.filter(object_id__in=chunk).values_list("pk", flat=True))
+            continue
+        if logged is None or logged not in owners:
+            continue
+        object_ids = sorted(
+            {int(o) for o in entries.values_list("object_id", flat=True) if o and o.isdigit()}
+        )
+        about = models.Q()
+        for column in owners[logged]:
+            about |= models.Q(**{f"{column}__in": ids})
+        ours: set[str] = set()
+        for id_chunk in _chunks(object_ids):
+            rows = logged._default_manager.filter(about, pk__in=id_chunk)
+            ours.update(str(pk) for pk in rows.values_list("pk", flat=True))
+        for chunk in _chunks(sorted(ours)):
+            found.extend(entries.filter(object_id__in=chunk).values_list("pk", flat=True))
+    return found
 
 
 def _identity_values(ids: list[int]) -> set[str]:

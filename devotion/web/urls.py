@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from devotion.team.signin import SignInForm
 from devotion.web import views
 
 urlpatterns = [
@@ -10,7 +11,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="web/registration/login.html", redirect_authenticated_user=True
+            template_name="web/registration/login.html",
+            redirect_authenticated_user=True,
+            authentication_form=SignInForm,  # throttles password guessing
         ),
         name="login",
     ),

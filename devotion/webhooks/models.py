@@ -56,7 +56,9 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The failure in words ("connection refused by the receiver"); the exception behind it.
     last_error = models.CharField(max_length=500, blank=True)
+    last_error_detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     # Person the payload is about, so erasing a person removes their deliveries too.

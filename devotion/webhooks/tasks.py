@@ -9,22 +9,24 @@ waits for a manager to press "Retry now".
 
 from __future__ import annotations
 
+import errno
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
+import socket
+import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
-from devotion.lib import signing
+from devotion.lib import netguard, signing
 from devotion.webhooks.models import Delivery, Subscription
 
 log = logging.getLogger(__name__)
@@ -68,48 +70,117 @@ def body_of(delivery: Delivery) -> bytes:
 
 @dataclass(slots=True)
 class Attempt:
-    """What one HTTP attempt gave: a status code, or an error, or both."""
+    """What one HTTP attempt gave: a status code, or an error in words (and its technical cause)."""
 
     status_code: int | None
     error: str = ""
+    detail: str = ""
 
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Treat a redirect as the answer: following it could send the payload somewhere else."""
+def _pinned(connection: http.client.HTTPConnection, addresses: list[str]) -> None:
+    """Make ``connection`` connect to the checked ``addresses``, never to a fresh DNS answer.
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    The Host header and (for https) the TLS server name and certificate check still use the
+    URL's host name: only where the socket goes changes.
+    """
+
+    def create_connection(
+        address: tuple[str, int], timeout: float, source: tuple[str, int] | None = None
+    ) -> socket.socket:
+        error: OSError | None = None
+        for ip in addresses:
+            try:
+                return socket.create_connection((ip, address[1]), timeout, source)
+            except OSError as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    connection._create_connection = create_connection  # type: ignore[attr-defined]
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def explain(exc: BaseException, host: str) -> Attempt:
+    """An exception from sending, as a failed :class:`Attempt` in words a manager understands.
+
+    >>> explain(ConnectionRefusedError(111, "Connection refused"), "h.example").error
+    'connection refused by the receiver'
+    >>> explain(TimeoutError("timed out"), "h.example").error
+    'timed out after 10 s'
+    """
+    detail = f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, netguard.AddressNotAllowed):
+        return Attempt(None, str(exc)[:200])
+    if isinstance(exc, netguard.LookupFailed):
+        return Attempt(None, f"DNS lookup failed: no address found for {host}"[:200], detail)
+    if isinstance(exc, TimeoutError):
+        return Attempt(None, f"timed out after {TIMEOUT_SECONDS} s", detail)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = exc.verify_message or "not trusted"
+        return Attempt(None, f"TLS certificate problem: {why}"[:200], detail)
+    if isinstance(exc, ssl.SSLError):
+        return Attempt(None, "TLS handshake failed (is this an https:// server?)", detail)
+    if isinstance(exc, ConnectionRefusedError):
+        return Attempt(None, "connection refused by the receiver", detail)
+    if isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+        return Attempt(None, "the receiver closed the connection without answering", detail)
+    if isinstance(exc, http.client.HTTPException):
+        return Attempt(None, "the receiver's answer was not valid HTTP", detail)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return Attempt(None, "receiver unreachable: no network route to it", detail)
+    return Attempt(None, "network error", detail)
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> Attempt:
-    """POST ``body`` to ``url``; never raises for network or HTTP errors."""
-    if urlsplit(url).scheme not in ("http", "https"):
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, allow_loopback: bool | None = None
+) -> Attempt:
+    """POST ``body`` to ``url``; never raises for network or HTTP errors.
+
+    The host is resolved here and every address it has is checked (:mod:`devotion.lib.netguard`)
+    before connecting to one of them. Redirects are answers, never followed: following one
+    could send the payload somewhere else.
+    """
+    if allow_loopback is None:
+        allow_loopback = settings.WEBHOOKS_ALLOW_LOOPBACK
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
         return Attempt(None, "only http and https URLs are allowed")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
-    )
+    host = parts.hostname or ""
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return Attempt(response.status)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return Attempt(exc.code, f"HTTP {exc.code} {exc.reason}"[:200])
-    except TimeoutError:
-        return Attempt(None, f"timed out after {TIMEOUT_SECONDS} s")
-    except urllib.error.URLError as exc:
-        return Attempt(None, f"connection failed: {exc.reason}"[:200])
-    except (OSError, ValueError) as exc:
-        return Attempt(None, f"{type(exc).__name__}: {exc}"[:200])
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return Attempt(None, "the URL's port is not a number from 1 to 65535")
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        addresses = netguard.checked_addresses(host, port, allow_loopback=allow_loopback)
+        connection = connection_class(host, port, timeout=TIMEOUT_SECONDS)
+        _pinned(connection, [str(ip) for ip in addresses])
+        try:
+            connection.request(
+                "POST",
+                path,
+                body=body,
+                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+            )
+            response = connection.getresponse()
+            response.read(64 * 1024)  # a polite read of the answer; its content is not kept
+        finally:
+            connection.close()
+    except Exception as exc:  # every failure is recorded, none may stop the worker
+        return explain(exc, host)
+    code, reason = response.status, response.reason
+    if 200 <= code < 300:
+        return Attempt(code)
+    if 300 <= code < 400:
+        location = response.getheader("Location") or "no Location"
+        return Attempt(code, f"redirect not followed ({code} to {location})"[:200])
+    return Attempt(code, f"the receiver answered {code} {reason}"[:200])
 
 
 def attempt_delivery(delivery: Delivery, now: datetime | None = None) -> datetime | None:
@@ -137,6 +208,7 @@ def attempt_delivery(delivery: Delivery, now: datetime | None = None) -> datetim
     now = now or timezone.now()
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error
+    delivery.last_error_detail = result.detail
     retry_at = None
     if result.ok:
         delivery.status = Delivery.Status.DELIVERED
@@ -154,6 +226,7 @@ def attempt_delivery(delivery: Delivery, now: datetime | None = None) -> datetim
             "status",
             "last_status_code",
             "last_error",
+            "last_error_detail",
             "delivered_at",
             "next_attempt_at",
         ]

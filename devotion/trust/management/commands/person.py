@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
+from devotion.lib.private_files import write_private
 from devotion.people.models import Person
 from devotion.trust.models import AuditEvent
 from devotion.trust.privacy import cluster_ids, erase_person, erase_preview, export_person
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             "person.export", actor_label="cli", object_type="person", object_id=person.pk
         )
         if output:
-            Path(output).write_text(text + "\n", encoding="utf-8")
+            write_private(Path(output), text + "\n")  # personal data: this user only
             self.stderr.write(f"Wrote person #{person.pk} to {output}")
         else:
             self.stdout.write(text)
