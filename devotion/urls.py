@@ -1,11 +1,21 @@
 """URL map: the web app, the REST API under /api/v1/, the admin."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from devotion.api.api import api
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page links: send them to the served icon.
+    path(
+        "favicon.ico",
+        login_not_required(
+            RedirectView.as_view(url=static("devotion/favicon.svg"), permanent=True)
+        ),
+    ),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("imports/", include("devotion.ingest.urls")),

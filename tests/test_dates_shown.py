@@ -45,3 +45,9 @@ def test_no_page_fails_on_a_date_at_the_ends_of_time(
 def test_every_page_links_the_favicon(login, agent, client):
     body = login(agent).get(reverse("customers")).content.decode()
     assert 'rel="icon"' in body and "favicon.svg" in body
+
+
+def test_browsers_asking_for_favicon_ico_are_sent_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg")
