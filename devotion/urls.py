@@ -2,20 +2,22 @@
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from devotion.api.api import api
 
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # The hashed static name is known only once static files are collected: look it up here.
+    return HttpResponsePermanentRedirect(static("devotion/favicon.svg"))
+
+
 urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links: send them to the served icon.
-    path(
-        "favicon.ico",
-        login_not_required(
-            RedirectView.as_view(url=static("devotion/favicon.svg"), permanent=True)
-        ),
-    ),
+    path("favicon.ico", favicon),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("imports/", include("devotion.ingest.urls")),
