@@ -11,8 +11,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from devotion.team.models import Invitation, Role, StaffMember
@@ -126,6 +128,24 @@ def renew(invitation: Invitation) -> Invitation:
     invitation.sent_at, invitation.expires_at = now, now + timedelta(days=invitation_days())
     invitation.save(update_fields=["sent_at", "expires_at"])
     return invitation
+
+
+def invitation_email(invitation: Invitation, *, link: str, inviter: str) -> EmailMultiAlternatives:
+    """The invitation e-mail (text and HTML) carrying ``link``; the caller sends it."""
+    context = {
+        "link": link,
+        "inviter": inviter,
+        "role": Role(invitation.role).label,
+        "days": invitation_days(),
+        "expires_at": invitation.expires_at,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"{inviter} invited you to Devotion",
+        body=render_to_string("team/email/invitation.txt", context),
+        to=[invitation.email],
+    )
+    message.attach_alternative(render_to_string("team/email/invitation.html", context), "text/html")
+    return message
 
 
 def token(invitation: Invitation) -> str:

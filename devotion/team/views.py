@@ -10,10 +10,8 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -34,20 +32,7 @@ def _send_invitation(request: HttpRequest, invitation: Invitation) -> None:
         reverse("invitation-accept", args=[membership.token(invitation)])
     )
     inviter = request.user.get_full_name() or request.user.get_username()  # type: ignore[union-attr]
-    context = {
-        "link": link,
-        "inviter": inviter,
-        "role": Role(invitation.role).label,
-        "days": membership.invitation_days(),
-        "expires_at": invitation.expires_at,
-    }
-    message = EmailMultiAlternatives(
-        subject=f"{inviter} invited you to Devotion",
-        body=render_to_string("team/email/invitation.txt", context),
-        to=[invitation.email],
-    )
-    message.attach_alternative(render_to_string("team/email/invitation.html", context), "text/html")
-    message.send()
+    membership.invitation_email(invitation, link=link, inviter=inviter).send()
 
 
 @role_required("agent")
