@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
@@ -33,6 +34,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def smtp_server():
+    # aiosmtpd logs connections from its own thread, after pytest has closed the stream it
+    # captured: quiet it, or the run ends with "Logging error" tracebacks.
+    smtp_log = logging.getLogger("mail.log")
+    level = smtp_log.level
+    smtp_log.setLevel(logging.CRITICAL)
     inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     controller.start()
@@ -40,6 +46,7 @@ def smtp_server():
         yield controller, inbox
     finally:
         controller.stop()
+        smtp_log.setLevel(level)
 
 
 def _smtp(settings, port: int) -> None:

@@ -179,3 +179,24 @@ def test_invitations_are_audited_without_personal_data(admin_user, login, client
     assert joined.object_id == str(sam.pk) and joined.actor_id == sam.pk
     for event in (invited, joined):
         assert "sam" not in str(event.detail).lower()
+
+
+def test_when_mail_fails_the_invitation_is_kept_and_the_admin_told(admin_user, login, settings):
+    import socket
+
+    from devotion.core.models import OutboxMessage
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "devotion.core.mail.SmtpOutboxBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    response = _invite(login(admin_user))
+    assert response.status_code == 200
+    assert "the e-mail could not be sent" in response.content.decode()
+    assert Invitation.objects.count() == 1
+    assert OutboxMessage.objects.get().status == "failed"

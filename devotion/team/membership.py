@@ -34,15 +34,16 @@ def active_admins() -> QuerySet[User]:
     )
 
 
-def _lock_admins() -> list[int]:
-    """Lock the rows of every active admin until the transaction ends, so two admins demoting
-    each other at once cannot both succeed (SQLite's IMMEDIATE transactions already serialise)."""
-    return list(active_admins().select_for_update().values_list("pk", flat=True))
-
-
 def _guard_last_admin(user: User) -> None:
-    admins = _lock_admins()
-    if admins == [user.pk]:
+    """Refuse to take the admin role or access from the last active admin.
+
+    First lock the rows of every active admin (in id order, so two admins never deadlock),
+    then count again in a new statement: under READ COMMITTED it sees what a concurrent
+    change committed while we waited, so two admins demoting each other at once cannot both
+    succeed. (On SQLite, IMMEDIATE transactions already serialise writers.)
+    """
+    list(active_admins().select_for_update(of=("self",)).order_by("pk").values_list("pk"))
+    if list(active_admins().values_list("pk", flat=True)) == [user.pk]:
         raise TeamError(
             "You are the last active admin: make someone else an admin first, "
             "or nobody could manage the team."

@@ -5,6 +5,8 @@ Every change is audited with ids and roles only (no names, no e-mail addresses).
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -25,14 +27,26 @@ from devotion.team.models import Invitation, Role, StaffMember
 from devotion.team.permissions import has_role, role_required
 from devotion.trust.models import AuditEvent
 
+logger = logging.getLogger(__name__)
 
-def _send_invitation(request: HttpRequest, invitation: Invitation) -> None:
-    """E-mail the invitation's link (text and HTML), through the configured mailer."""
+
+def _send_invitation(request: HttpRequest, invitation: Invitation) -> bool:
+    """E-mail the invitation's link (text and HTML); False, with a message, if it failed."""
     link = request.build_absolute_uri(
         reverse("invitation-accept", args=[membership.token(invitation)])
     )
     inviter = request.user.get_full_name() or request.user.get_username()  # type: ignore[union-attr]
-    membership.invitation_email(invitation, link=link, inviter=inviter).send()
+    try:
+        membership.invitation_email(invitation, link=link, inviter=inviter).send()
+    except Exception as error:  # the SMTP server refused or is down: the outbox has the detail
+        logger.warning("invitation %s: e-mail failed: %s", invitation.pk, type(error).__name__)
+        messages.error(
+            request,
+            f"The invitation for {invitation.email} is saved, but the e-mail could not be sent "
+            "(see Settings > Outbox for the error). Resend it once mail works.",
+        )
+        return False
+    return True
 
 
 @role_required("agent")
@@ -94,12 +108,12 @@ def invite(request: HttpRequest) -> HttpResponse:
         object_id=invitation.pk,
         role=invitation.role,
     )
-    _send_invitation(request, invitation)
-    messages.success(
-        request,
-        f"Invitation sent to {invitation.email}. The link works for "
-        f"{membership.invitation_days()} days.",
-    )
+    if _send_invitation(request, invitation):
+        messages.success(
+            request,
+            f"Invitation sent to {invitation.email}. The link works for "
+            f"{membership.invitation_days()} days.",
+        )
     return redirect("team")
 
 
@@ -119,8 +133,8 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
         object_id=pk,
         role=invitation.role,
     )
-    _send_invitation(request, invitation)
-    messages.success(request, f"Invitation sent again to {invitation.email}.")
+    if _send_invitation(request, invitation):
+        messages.success(request, f"Invitation sent again to {invitation.email}.")
     return redirect("team")
 
 
