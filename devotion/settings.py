@@ -13,7 +13,16 @@ from pathlib import Path
 import dj_database_url
 
 from devotion.lib import money
-from devotion.lib.env import env_bool, env_int, env_list, env_parsed, env_path, env_str
+from devotion.lib.env import (
+    ConfigError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_parsed,
+    env_path,
+    env_str,
+)
 from devotion.lib.private_files import DIR_MODE, FILE_MODE, make_private
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -189,21 +198,43 @@ SESSION_COOKIE_SECURE = env_bool("DEVOTION_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-# Django 6.1 mailers: e-mail goes out through the business's own SMTP server.
+# Django 6.1 mailers. DEVOTION_MAIL=smtp (the default) sends through the business's own SMTP
+# server; DEVOTION_MAIL=outbox sends nothing and keeps each message for admins to read. Either
+# way every message is logged in the outbox (Settings > Outbox). `devotion demo` writes
+# "outbox" to DEVOTION_HOME/mail-mode, so the demo never tries to send; the variable wins.
+MAIL_MODES = ("smtp", "outbox")
+MAIL_MODE_FILE = HOME / "mail-mode"
+
+
+def _mail_mode() -> str:
+    """DEVOTION_MAIL if set, else what DEVOTION_HOME/mail-mode says, else smtp."""
+    default = "smtp"
+    if MAIL_MODE_FILE.exists():
+        default = MAIL_MODE_FILE.read_text().strip().lower()
+        if default not in MAIL_MODES:
+            raise ConfigError(f"{MAIL_MODE_FILE} says {default!r}; use one of smtp, outbox")
+    return env_choice("DEVOTION_MAIL", MAIL_MODES, default)
+
+
+MAIL_MODE = _mail_mode()
+SMTP_OPTIONS = {
+    "host": env_str("DEVOTION_SMTP_HOST", "127.0.0.1"),
+    "port": env_int("DEVOTION_SMTP_PORT", 25, minimum=1),
+    "username": env_str("DEVOTION_SMTP_USER"),
+    "password": env_str("DEVOTION_SMTP_PASSWORD"),
+    "use_tls": env_bool("DEVOTION_SMTP_TLS", False),
+    "timeout": 10,
+}
 MAILERS = {
-    "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {
-            "host": env_str("DEVOTION_SMTP_HOST", "127.0.0.1"),
-            "port": env_int("DEVOTION_SMTP_PORT", 25, minimum=1),
-            "username": env_str("DEVOTION_SMTP_USER"),
-            "password": env_str("DEVOTION_SMTP_PASSWORD"),
-            "use_tls": env_bool("DEVOTION_SMTP_TLS", False),
-            "timeout": 10,
-        },
-    }
+    "default": (
+        {"BACKEND": "devotion.core.mail.OutboxBackend"}
+        if MAIL_MODE == "outbox"
+        else {"BACKEND": "devotion.core.mail.SmtpOutboxBackend", "OPTIONS": SMTP_OPTIONS}
+    )
 }
 DEFAULT_FROM_EMAIL = env_str("DEVOTION_FROM_EMAIL", "devotion@localhost")
+# How long an invitation link works; password reset links use Django's PASSWORD_RESET_TIMEOUT.
+INVITATION_DAYS = env_int("DEVOTION_INVITATION_DAYS", 7, minimum=1)
 
 # API: requests per minute per key, before a 429 with Retry-After.
 API_RATE_LIMIT_PER_MINUTE = env_int("DEVOTION_API_RATE_LIMIT", 6000, minimum=1)

@@ -7,6 +7,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 from devotion.api.api import api
+from devotion.team.views import accept_invitation
 
 
 @login_not_required
@@ -23,6 +24,9 @@ urlpatterns = [
     path("imports/", include("devotion.ingest.urls")),
     path("settings/api-keys/", include("devotion.api.urls")),
     path("settings/webhooks/", include("devotion.webhooks.urls")),
+    path("invitation/<str:token>/", accept_invitation, name="invitation-accept"),
+    path("settings/outbox/", include("devotion.core.urls")),
+    path("settings/team/", include("devotion.team.urls")),
     path("settings/", include("devotion.trust.urls")),
     path("", include("devotion.web.urls")),
 ]

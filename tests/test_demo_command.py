@@ -97,3 +97,20 @@ def test_duplicate_identities_end_up_as_one_person_at_the_right_stage(home):
     assert live.filter(stage="prospect", order_count=0).count() >= 40
     assert not live.filter(stage="prospect", order_count__gt=0).exists()
     assert live.filter(stage="active", order_count__gte=2).exists()
+
+
+def test_the_demo_keeps_its_mail_in_the_outbox_with_invitations_to_read(home):
+    from devotion.core.models import OutboxMessage
+    from devotion.team.models import Invitation
+    from devotion.trust.models import AuditEvent
+
+    output = _demo()
+    assert (home / "mail-mode").read_text().strip() == "outbox"
+    assert "Settings > Outbox" in output
+    kept = OutboxMessage.objects.filter(status="kept")
+    assert kept.count() == 2
+    assert "http://127.0.0.1:8000/invitation/" in kept.first().text_body
+    assert Invitation.objects.filter(accepted_at=None).count() == 2
+    assert AuditEvent.objects.filter(action="team.invited").count() == 2
+    _demo()  # a second run adds no e-mail
+    assert OutboxMessage.objects.count() == 2

@@ -101,6 +101,50 @@ def _write_private(path: Path, logins: list[Login]) -> None:
     path.chmod(0o600)
 
 
+# Teammates the demo admin has invited (pending), so the team page and the outbox show them.
+DEMO_INVITATIONS: tuple[tuple[str, str], ...] = (
+    ("jamie.rivera@hearthandbean.example", Role.AGENT),
+    ("robin.okafor@hearthandbean.example", Role.MANAGER),
+)
+
+
+def ensure_mail(home: Path, base_url: str) -> int:
+    """Keep the demo's e-mail in the outbox, and leave invitations there to read.
+
+    Writes ``mail-mode`` (``outbox``) into ``home`` so that ``devotion serve`` on this
+    installation keeps every e-mail instead of sending it (``DEVOTION_MAIL`` still wins). The
+    demo's own invitations go straight to the outbox whatever the mode: they are addressed to
+    made-up people. Returns how many invitations were added (none on a second run).
+    """
+    from devotion.core.mail import OutboxBackend
+    from devotion.team import membership
+    from devotion.team.models import Invitation
+    from devotion.trust.models import AuditEvent
+
+    mode_file = home / "mail-mode"
+    if not mode_file.exists():
+        mode_file.write_text("outbox\n")
+    admin = User.objects.get(username="admin")
+    inviter = StaffMember.objects.get(user=admin).display_name
+    added = 0
+    for email, role in DEMO_INVITATIONS:
+        if Invitation.objects.filter(email=email).exists():
+            continue
+        invitation = membership.invite(email, role, by=admin)
+        AuditEvent.record(
+            "team.invited",
+            actor=admin,
+            object_type="invitation",
+            object_id=invitation.pk,
+            role=role,
+        )
+        link = f"{base_url}invitation/{membership.token(invitation)}/"
+        message = membership.invitation_email(invitation, link=link, inviter=inviter)
+        OutboxBackend(alias="demo").send_messages([message])
+        added += 1
+    return added
+
+
 def is_loaded(business: DemoBusiness) -> bool:
     """True when the last record of this demo is stored: an earlier run finished loading it."""
     last = (business.links or business.events)[-1]

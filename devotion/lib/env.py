@@ -63,6 +63,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """Return the variable if it is one of ``choices`` (any case), else fail loudly.
+
+    >>> env_choice("DEVOTION_SURELY_UNSET", ("smtp", "outbox"), "smtp")
+    'smtp'
+    """
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def env_path(name: str, default: Path) -> Path:
     """Return the variable as an absolute path (relative paths are taken from the cwd)."""
     raw = os.environ.get(name)

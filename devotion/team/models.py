@@ -51,3 +51,42 @@ class StaffMember(models.Model):
     def names(self) -> list[str]:
         """Every name customers may use for this member, the display name first."""
         return [self.display_name, *self.aliases]
+
+
+class Invitation(models.Model):
+    """An admin's invitation for someone to join the team with a role, by e-mail.
+
+    The e-mailed link carries a signed, expiring token naming this row (see
+    :mod:`devotion.team.membership`); the invitee sets their own username and password.
+    Pending until accepted, revoked or expired.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()  # the last time the link was e-mailed (a resend moves it)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["accepted_at", "revoked_at"], name="invitation_pending")]
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        """Neither accepted nor revoked (it may still have expired)."""
+        return self.accepted_at is None and self.revoked_at is None

@@ -3,43 +3,96 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
+from devotion.lib.paging import Cursor, keyset_page
 from devotion.people.models import Person
 from devotion.team.permissions import role_required
 from devotion.trust.models import AuditEvent
 from devotion.trust.privacy import cluster_ids, erase_person, erase_preview, export_person
+from devotion.trust.sentences import ACTIONS, PAGE_VIEW, entries
+from devotion.trust.sentences import name as sentence_name
 
 PAGE_SIZE = 50
 
 
+class AuditFilterForm(forms.Form):
+    """The audit log's filters, from the query string."""
+
+    person = forms.IntegerField(required=False, min_value=1, label="Customer #")
+    actor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Who")
+    action = forms.ChoiceField(required=False, label="What")
+    since = forms.DateField(required=False, label="From")
+    until = forms.DateField(required=False, label="To")
+    views = forms.BooleanField(required=False, label="Include page views")
+
+    def __init__(self, *args: Any, actors: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].choices = [("", "Anyone"), *actors]  # type: ignore[attr-defined]
+        self.fields["action"].choices = [("", "All actions"), *ACTIONS.items()]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+
+def _actors() -> list[tuple[int, str]]:
+    """Everyone who can log in (the team is small), for the "Who" filter."""
+    users = User.objects.select_related("staff").order_by("first_name", "username")
+    return [(u.pk, sentence_name(u)) for u in users]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 @role_required("admin")
 def audit_log(request: HttpRequest) -> HttpResponse:
-    # Newest first, keyset-paginated on id (steady cost however deep), optionally one action.
-    events = AuditEvent.objects.select_related("actor").order_by("-id")
-    action = request.GET.get("action", "").strip()
-    if action:
-        events = events.filter(action=action)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        events = events.filter(pk__lt=int(before))
-    page = list(events[: PAGE_SIZE + 1])
-    has_more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
-    actions = sorted(AuditEvent.objects.order_by().values_list("action", flat=True).distinct())
+    # 1. Read the filters; a bad value is shown as an error and that filter left out.
+    form = AuditFilterForm(request.GET or None, actors=_actors())
+    form.is_valid()
+    f = {k: v for k, v in getattr(form, "cleaned_data", {}).items() if k not in form.errors}
+    # 2. Narrow the log; page views stay out unless asked for (they would drown the rest).
+    events = AuditEvent.objects.select_related("actor", "actor__staff")
+    if f.get("person"):
+        events = events.filter(object_type="person", object_id=str(f["person"]))
+    if f.get("actor"):
+        events = events.filter(actor_id=f["actor"])
+    if f.get("action"):
+        events = events.filter(action=f["action"])
+    elif not f.get("views"):
+        events = events.exclude(action=PAGE_VIEW)
+    if f.get("since"):
+        events = events.filter(created_at__gte=_day_start(f["since"]))
+    if f.get("until"):
+        events = events.filter(created_at__lt=_day_start(f["until"] + timedelta(days=1)))
+    # 3. One keyset page, newest first, as sentences (names read in one more query).
+    page = keyset_page(
+        events, Cursor.decode(request.GET.get("cursor")), size=PAGE_SIZE, time_field="created_at"
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
     return render(
         request,
         "trust/audit.html",
         {
-            "events": page,
-            "action": action,
-            "actions": actions,
-            "next_before": page[-1].pk if has_more else None,
-            "is_first_page": not before,
+            "form": form,
+            "entries": entries(page.rows),
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": any(v for k, v in f.items() if k != "views"),
         },
     )
 
