@@ -24,6 +24,7 @@ from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
+from devotion.core import queues
 from devotion.lib import signing
 from devotion.webhooks.models import Delivery, Subscription
 
@@ -168,7 +169,7 @@ def attempt_delivery(delivery: Delivery, now: datetime | None = None) -> datetim
     return retry_at
 
 
-@task
+@task(queue_name=queues.WEBHOOKS)
 def deliver_many(delivery_ids: list[int]) -> dict[str, int]:
     """Attempt every pending, due delivery among ``delivery_ids``; schedule retries."""
     now = timezone.now()
