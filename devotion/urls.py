@@ -11,6 +11,7 @@ urlpatterns = [
     path("imports/", include("devotion.ingest.urls")),
     path("settings/api-keys/", include("devotion.api.urls")),
     path("settings/webhooks/", include("devotion.webhooks.urls")),
+    path("settings/jobs/", include("devotion.core.urls")),
     path("settings/", include("devotion.trust.urls")),
     path("", include("devotion.web.urls")),
 ]

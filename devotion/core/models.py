@@ -60,11 +60,8 @@ class Job(models.Model):
     LOG_MAX_CHARS = 20_000
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            # The jobs page: newest first.
-            models.Index(fields=["-created_at", "-id"], name="core_job_recent"),
-        ]
+        # Newest first by id: ids follow creation (the jobs page pages on the primary key).
+        ordering = ["-id"]
 
     def __str__(self) -> str:
         return self.label or f"{self.kind} job {self.pk}"

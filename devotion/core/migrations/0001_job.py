@@ -35,8 +35,7 @@ class Migration(migrations.Migration):
                 ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['-created_at', '-id'], name='core_job_recent')],
+                'ordering': ['-id'],
             },
         ),
     ]

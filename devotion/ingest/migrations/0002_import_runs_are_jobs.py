@@ -18,7 +18,8 @@ MOVED = {
 def runs_to_jobs(apps, schema_editor):
     ImportRun = apps.get_model("ingest", "ImportRun")
     Job = apps.get_model("core", "Job")
-    for run in ImportRun.objects.filter(job__isnull=True).iterator():
+    # Oldest first: job ids then follow the order the imports were made in.
+    for run in ImportRun.objects.filter(job__isnull=True).order_by("started_at", "pk").iterator():
         values = {new: getattr(run, old) for old, new in MOVED.items()}
         job = Job.objects.create(
             kind="import",
