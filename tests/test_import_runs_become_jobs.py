@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("ingest", "0001_initial"), ("core", "0001_job")]
-AFTER = [("ingest", "0002_import_runs_are_jobs")]
+AFTER = [("ingest", "0003_import_run_lifecycle_on_job")]
 
 
 def _migrate(targets):

@@ -1,5 +1,6 @@
 # An import run's lifecycle (status, who started it, times, error) moves to a core Job: every
-# existing run gets one, with the values it had.
+# existing run gets one, with the values it had. 0003 then drops the old columns: apart, so
+# PostgreSQL alters no table with the new rows' constraint checks still pending.
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -55,19 +56,4 @@ class Migration(migrations.Migration):
             field=models.OneToOneField(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='import_run', to='core.job'),
         ),
         migrations.RunPython(runs_to_jobs, jobs_to_runs),
-        migrations.AlterField(
-            model_name='importrun',
-            name='job',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='import_run', to='core.job'),
-        ),
-        migrations.AlterModelOptions(
-            name='importrun',
-            options={'ordering': ['-id']},
-        ),
-        migrations.RemoveField(model_name='importrun', name='created_by'),
-        migrations.RemoveField(model_name='importrun', name='error'),
-        migrations.RemoveField(model_name='importrun', name='finished_at'),
-        migrations.RemoveField(model_name='importrun', name='progress_at'),
-        migrations.RemoveField(model_name='importrun', name='started_at'),
-        migrations.RemoveField(model_name='importrun', name='status'),
     ]
