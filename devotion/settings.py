@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from devotion.core.queues import QUEUES as TASK_QUEUES
 from devotion.lib import money
 from devotion.lib.env import (
     ConfigError,
@@ -145,6 +146,8 @@ CACHES = {
 TASKS = {
     "default": {
         "BACKEND": env_str("DEVOTION_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # Every task names its queue; a worker process serves a group of them (core/queues.py).
+        "QUEUES": TASK_QUEUES,
     }
 }
 

@@ -25,8 +25,8 @@ urlpatterns = [
     path("settings/api-keys/", include("devotion.api.urls")),
     path("settings/webhooks/", include("devotion.webhooks.urls")),
     path("invitation/<str:token>/", accept_invitation, name="invitation-accept"),
-    path("settings/outbox/", include("devotion.core.urls")),
     path("settings/team/", include("devotion.team.urls")),
+    path("settings/", include("devotion.core.urls")),
     path("settings/", include("devotion.trust.urls")),
     path("", include("devotion.web.urls")),
 ]

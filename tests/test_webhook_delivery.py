@@ -237,7 +237,7 @@ def test_the_worker_delivers_what_an_ingest_emitted(receiver, subscription, make
     # The real path, with real commits: ingest -> on commit rows + queued task -> db_worker.
     [outcome] = ingest([make_event()])
     assert receiver.requests == []  # nothing is sent inside the request
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    call_command("worker", queues="webhooks", batch=True, verbosity=0)
 
     events = sorted(r.headers["Devotion-Event"] for r in receiver.requests)
     assert events == ["person.created", "touchpoint.created"]

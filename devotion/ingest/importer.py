@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from django.utils import timezone
 
+from devotion.core import jobs
 from devotion.ingest import bulk
 from devotion.ingest.columnar import helper as lane_helper
 from devotion.ingest.columnar import prepare as lane_prepare
@@ -157,17 +158,22 @@ class Importer:
         run: ImportRun | None = None,
         user: Any = None,
     ) -> ImportResult:
-        """Import ``path``; returns the counts. Records the import on ``run`` (or a new one)."""
+        """Import ``path``; returns the counts. Records the import on ``run`` (or a new one)
+        and runs it as the run's job (:func:`devotion.core.jobs.run`): raises
+        :class:`~devotion.core.jobs.NotQueued` if that job already ran or is running."""
         path = Path(path)
         rejects = Path(rejects) if rejects else rejects_path_for(path)
         if run is None:
-            run = ImportRun.objects.create(
+            run = ImportRun.objects.record(
                 kind=self.kind,
                 source=self.source,
                 filename=path.name,
                 path=str(path.resolve()),
-                created_by=user if getattr(user, "is_authenticated", False) else None,
+                started_by=user,
             )
+        return jobs.run(run.job, lambda job: self._run_file(path, rejects, run))
+
+    def _run_file(self, path: Path, rejects: Path, run: ImportRun) -> ImportResult:
         self._run = run
         self._result = ImportResult(path.name)
         self._rejects_path = rejects
@@ -176,16 +182,15 @@ class Importer:
         self._header: list[str] = []
         self._bytes_total = path.stat().st_size if path.exists() else 0
         self._bytes_read = 0
-        run.status = ImportRun.Status.RUNNING
         run.rejects_path = ""
         run.bytes_total = self._bytes_total
-        run.progress_at = timezone.now()
+        run.job.total = self._bytes_total
+        run.job.unit = "bytes"
         try:
             fmt = detect_format(path, self.fmt)
             run.format = fmt
-            run.save(
-                update_fields=["status", "rejects_path", "bytes_total", "format", "progress_at"]
-            )
+            run.save(update_fields=["rejects_path", "bytes_total", "format"])
+            run.job.write_log(f"Reading {path.name} ({fmt}, {self._bytes_total:,} bytes).")
             # A report left by an earlier run of the same file would be misleading now.
             rejects.unlink(missing_ok=True)
             reader = Reader(self.mapper, self.source, fmt, self.batch_size)
@@ -195,8 +200,8 @@ class Importer:
                     pipeline = self._bytes_total >= PIPELINE_MIN_BYTES
                 messages = batches_in_helper(reader, path) if pipeline else _local(reader, path)
                 self._import(messages)
-        except Exception as exc:
-            self._finish(ImportRun.Status.FAILED, error=str(exc))
+        except Exception:
+            self._finish(ImportRun.Status.FAILED)
             raise
         self._finish(ImportRun.Status.DONE)
         return self._result
@@ -286,7 +291,6 @@ class Importer:
         run.rows_rejected = result.rejected
         run.rejects_preview = result.preview
         run.bytes_read = self._bytes_read
-        run.progress_at = timezone.now()
         if self._rejects_file is not None:
             self._rejects_file.flush()
             run.rejects_path = str(self._rejects_path)
@@ -299,23 +303,25 @@ class Importer:
                 "rejects_preview",
                 "bytes_read",
                 "rejects_path",
-                "progress_at",
             ]
         )
+        run.job.set_progress(self._bytes_read)  # also tells the jobs page it is alive
         if self.progress is not None:
             self.progress(Progress(result.total, self._bytes_read, self._bytes_total))
 
-    def _finish(self, status: str, error: str = "") -> None:
+    def _finish(self, status: str) -> None:
+        """Save the last counts and close the rejects report; ``jobs.run`` records the end."""
         if status == ImportRun.Status.DONE:
             self._bytes_read = self._bytes_total
         self._save_progress()
         if self._rejects_file is not None:
             self._rejects_file.close()
             self._result.rejects_path = self._rejects_path
-        self._run.status = status
-        self._run.error = error
-        self._run.finished_at = timezone.now()
-        self._run.save(update_fields=["status", "error", "finished_at"])
+        result = self._result
+        self._run.job.write_log(
+            f"{result.total:,} records: {result.accepted:,} stored, "
+            f"{result.duplicate:,} already there, {result.rejected:,} rejected."
+        )
 
     def _reject(self, lines: list[int], raws: list[list[str]], reason: str) -> None:
         result = self._result

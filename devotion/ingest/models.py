@@ -2,33 +2,72 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
+from typing import Any
 
-from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from devotion.core import queues
+from devotion.core.models import Job
+
+# The lifecycle fields an ImportRun used to hold; now its Job's (ImportRun.objects.create()
+# still takes them, so callers and tests read as before).
+JOB_FIELDS = {
+    "status": "status",
+    "error": "error",
+    "created_by": "started_by",
+    "started_at": "created_at",
+    "progress_at": "progress_at",
+    "finished_at": "finished_at",
+}
+
+
+class ImportRunManager(models.Manager["ImportRun"]):
+    def create(self, **kwargs: Any) -> ImportRun:
+        """Create the run and its :class:`~devotion.core.models.Job` (queued on ``imports``);
+        takes the lifecycle fields (``status``, ``created_by``, ...) for the job."""
+        if "job" not in kwargs and "job_id" not in kwargs:
+            job_fields = {JOB_FIELDS[k]: kwargs.pop(k) for k in list(kwargs) if k in JOB_FIELDS}
+            kwargs["job"] = self._new_job(kwargs, job_fields)
+        return super().create(**kwargs)
+
+    def record(self, *, started_by: Any = None, **fields: Any) -> ImportRun:
+        """Record an import asked for by ``started_by`` (a user; None from the command line)."""
+        fields["job"] = self._new_job(fields, {"started_by": started_by})
+        return super().create(**fields)
+
+    @staticmethod
+    def _new_job(fields: dict[str, Any], job_fields: dict[str, Any]) -> Job:
+        if not getattr(job_fields.get("started_by"), "is_authenticated", False):
+            job_fields["started_by"] = None
+        return Job.objects.create(
+            kind="import",
+            label=f"Import {fields.get('kind', '')} from {fields.get('source', '')}: "
+            f"{fields.get('filename', '')}"[:300],
+            queue=queues.IMPORTS,
+            total=fields.get("bytes_total") or None,
+            unit="bytes",
+            **job_fields,
+        )
 
 
 class ImportRun(models.Model):
     """One bulk import of a file: what, from where, how it went, and where the rejects are.
 
     Counts are of records (a Shopify order spanning three rows counts once) and are saved after
-    every batch, so the web page can show progress while the import runs.
+    every batch, so the web page can show progress while the import runs. Its lifecycle (status,
+    who started it, when, progress times, error, stalled or waiting) is its :class:`Job`'s.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = Job.Status
 
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="import_run")
     kind = models.CharField(max_length=20)
     source = models.CharField(max_length=40)
     filename = models.CharField(max_length=500)
     # Where the file is (an upload under MEDIA_ROOT/imports/, or the CLI's input path).
     path = models.CharField(max_length=1000, blank=True)
     format = models.CharField(max_length=8, blank=True)  # csv | jsonl
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     rows_total = models.PositiveIntegerField(default=0)
     rows_accepted = models.PositiveIntegerField(default=0)
     rows_duplicate = models.PositiveIntegerField(default=0)
@@ -38,51 +77,55 @@ class ImportRun(models.Model):
     # The first rejects, for the web page; the full list is in the rejects file.
     rejects_preview = models.JSONField(default=list, blank=True)
     rejects_path = models.CharField(max_length=1000, blank=True)
-    error = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    started_at = models.DateTimeField(auto_now_add=True)
-    # When the importer last saved progress (after every batch, every few seconds): a run that
-    # stops reporting has lost its worker.
-    progress_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    # A running import reports progress every few seconds; a queued one starts within seconds
-    # when a worker runs. Past these, the page says what is probably wrong.
-    STALLED_AFTER = timedelta(minutes=10)
-    WAITING_AFTER = timedelta(minutes=2)
+    objects = ImportRunManager()
 
     class Meta:
         # The table keeps the name it had in the touchpoints app: moving the model moved no data.
         db_table = "touchpoints_importrun"
-        ordering = ["-started_at"]
+        ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"import {self.kind} {self.filename}"
 
+    # The lifecycle, read from the job (select_related("job") on lists).
+    @property
+    def status(self) -> str:
+        return self.job.status
+
+    @property
+    def error(self) -> str:
+        return self.job.error
+
+    @property
+    def created_by(self) -> Any:
+        return self.job.started_by
+
+    @property
+    def started_at(self) -> datetime:
+        return self.job.started_at or self.job.created_at
+
+    @property
+    def progress_at(self) -> datetime | None:
+        return self.job.progress_at
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.job.finished_at
+
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        return self.job.is_finished
 
     @property
     def is_stalled(self) -> bool:
         """Running, but no progress for a long time: its worker stopped (a restart, a crash)."""
-        last = self.progress_at or self.started_at
-        return (
-            self.status == self.Status.RUNNING
-            and last is not None
-            and timezone.now() - last > self.STALLED_AFTER
-        )
+        return self.job.is_stalled
 
     @property
     def is_waiting_for_worker(self) -> bool:
         """Queued for longer than a running worker would leave it: no worker is running."""
-        return (
-            self.status == self.Status.QUEUED
-            and self.started_at is not None
-            and timezone.now() - self.started_at > self.WAITING_AFTER
-        )
+        return self.job.is_waiting_for_worker
 
     @property
     def percent(self) -> int:

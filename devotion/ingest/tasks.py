@@ -1,4 +1,5 @@
-"""Background tasks of the touchpoints app: running an uploaded import off the request."""
+"""Background tasks of the ingest app: running an uploaded import off the request, as a job on
+the ``imports`` queue (its own worker process: no other backlog holds it up)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,34 @@ from pathlib import Path
 from django.conf import settings
 from django.tasks import task
 
+from devotion.core import jobs, queues
 from devotion.ingest.importer import Importer, ImportFailed
 from devotion.ingest.models import ImportRun
 
 log = logging.getLogger(__name__)
 
 
-@task
-def run_import(run_id: int) -> None:
-    """Import the file of one queued :class:`ImportRun`; the run row records how it went."""
-    run = ImportRun.objects.get(pk=run_id)
-    if run.status != ImportRun.Status.QUEUED:
-        return  # already ran (a retried or duplicated task): never import twice at once
+def start_import(run: ImportRun) -> None:
+    """Queue a recorded import for the imports worker."""
+    jobs.enqueue(run.job, run_import)
+
+
+@task(queue_name=queues.IMPORTS)
+def run_import(job_id: int) -> None:
+    """Import the file of one queued :class:`ImportRun` (by its job); the run and its job
+    record how it went."""
+    run = ImportRun.objects.select_related("job").get(job_id=job_id)
     path = Path(run.path)
     try:
         Importer(run.kind, run.source, fmt=run.format or None).run(path, run=run)
+    except jobs.NotQueued:
+        return  # already ran (a retried or duplicated task): never import twice at once
     except ImportFailed as exc:
         # A bad file, not a bug: the run page shows the message.
-        log.info("import %s failed: %s", run_id, exc)
+        log.info("import %s failed: %s", run.pk, exc)
     finally:
-        forget_upload(path)
+        if run.job.status != ImportRun.Status.RUNNING:
+            forget_upload(path)
 
 
 def forget_upload(path: Path) -> None:

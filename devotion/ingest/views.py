@@ -17,7 +17,7 @@ from django.utils.text import get_valid_filename
 from devotion.ingest.importer import Importer, ImportFailed, detect_format
 from devotion.ingest.models import ImportRun
 from devotion.ingest.sources import IMPORT_KINDS, supported
-from devotion.ingest.tasks import run_import
+from devotion.ingest.tasks import start_import
 from devotion.lib.rendering import render_page
 from devotion.team.permissions import role_required
 
@@ -74,20 +74,19 @@ def imports(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", str(exc))
             else:
                 # 2. Record the run and import in the background; its page shows progress.
-                run = ImportRun.objects.create(
+                run = ImportRun.objects.record(
                     kind=data["kind"],
                     source=data["source"],
                     filename=data["file"].name,
                     path=str(path),
                     format=data["format"],
-                    status=ImportRun.Status.QUEUED,
                     bytes_total=path.stat().st_size,
-                    created_by=request.user if request.user.is_authenticated else None,
+                    started_by=request.user,
                 )
-                run_import.enqueue(run.pk)
+                start_import(run)
                 return redirect("import", run_id=run.pk)
     # The list, newest first.
-    runs = ImportRun.objects.select_related("created_by").defer("rejects_preview")
+    runs = ImportRun.objects.select_related("job__started_by").defer("rejects_preview")
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -99,7 +98,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 @role_required("manager")
 def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=run_id)
+    run = get_object_or_404(ImportRun.objects.select_related("job__started_by"), pk=run_id)
     # htmx polls the status fragment every second until the run is finished.
     return render_page(request, "ingest/import_run.html", "status", {"run": run})
 

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.tasks import task
 from django.utils import timezone
 
+from devotion.core import queues
 from devotion.lib import netguard, signing
 from devotion.webhooks.models import Delivery, Subscription
 
@@ -241,7 +242,7 @@ def attempt_delivery(delivery: Delivery, now: datetime | None = None) -> datetim
     return retry_at
 
 
-@task
+@task(queue_name=queues.WEBHOOKS)
 def deliver_many(delivery_ids: list[int]) -> dict[str, int]:
     """Attempt every pending, due delivery among ``delivery_ids``; schedule retries."""
     now = timezone.now()

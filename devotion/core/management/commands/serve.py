@@ -1,8 +1,9 @@
-"""``devotion serve``: the web app under gunicorn and the background worker beside it.
+"""``devotion serve``: the web app under gunicorn and the background workers beside it.
 
-One command, nothing else to start. Both run as child processes of this one; Ctrl-C or
-SIGTERM stops both, and if either dies the other is stopped and the command exits non-zero,
-so a process supervisor (systemd, Docker) sees the failure and restarts the pair.
+One command, nothing else to start. The web server and one worker per queue group
+(``core/queues.py``) run as child processes of this one; Ctrl-C or SIGTERM stops them all, and
+if one dies the others are stopped and the command exits non-zero,
+so a process supervisor (systemd, Docker) sees the failure and restarts them all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from devotion.core.management.commands.worker import worker_commands
+from devotion.core.queues import WORKER_GROUPS
+
 STOP_TIMEOUT = 10.0
 
 
@@ -35,7 +39,7 @@ def default_workers() -> int:
 
 
 class Command(BaseCommand):
-    help = "Serve the web app (gunicorn) and run the background worker beside it."
+    help = "Serve the web app (gunicorn) and run the background workers beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -62,9 +66,13 @@ class Command(BaseCommand):
         web = [sys.executable, "-m", "gunicorn", "devotion.wsgi:application"]
         web += ["--bind", bind, "--workers", str(max(1, options["workers"]))]
         web += ["--access-logfile", "-", "--graceful-timeout", "5", "--timeout", "60"]
-        worker = [sys.executable, "-m", "devotion.cli", "worker"]
-        self.stdout.write(f"Serving on http://{bind}/ with the background worker. Ctrl-C stops.")
-        code = supervise({"web server": web, "worker": worker}, self.stderr.write)
+        # One worker process per queue group: a webhook backlog never holds up an import.
+        workers = worker_commands()
+        self.stdout.write(
+            f"Serving on http://{bind}/ with {len(workers)} background workers "
+            f"({', '.join(WORKER_GROUPS)}). Ctrl-C stops."
+        )
+        code = supervise({"web server": web, **workers}, self.stderr.write)
         if code:
             raise CommandError(f"stopped: a child process exited with status {code}", returncode=1)
 
