@@ -31,7 +31,8 @@ and `person` (an object). A body that is not is refused as a whole: 400 `invalid
 422 `invalid_body` (with `details` giving each problem's location) or `empty_batch`, 413
 `batch_too_large`.
 
-Send an `Idempotency-Key` header to make retries safe: the first answer is replayed for 24 h.
+Send an `Idempotency-Key` header to make retries safe: the first answer is replayed for 24 h;
+a duplicate sent while the first is still running gets 409 `idempotency_in_progress`.
 """
 
 _REQUEST_BODY = {
@@ -126,6 +127,7 @@ def _events_from_body(body: bytes) -> list[Any]:
         400: ErrorOut,
         401: ErrorOut,
         403: ErrorOut,
+        409: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
         429: ErrorOut,
