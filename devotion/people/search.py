@@ -81,17 +81,19 @@ def search_people(query: str) -> QuerySet[Person]:
         return people.filter(pk__in=_identity_people(email))
     digits = sum(ch.isdigit() for ch in text)
     # Source ids are exact and case-sensitive: the query as typed, minus what cannot be stored.
-    external = " ".join(
+    external_id = " ".join(
         "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in query).split()
     )
-    ids: list[int] = _identity_people(Q(kind="external", value=external))
+    external = Q(kind="external", value=external_id)
     if digits >= 6 and digits >= len(text.replace(" ", "")) - 4:
+        ids = _identity_people(external)
         phone = normalize_phone(text)
         if phone:
             ids += _identity_people(Q(kind="phone") & prefix_range("value", phone))
         return people.filter(pk__in=ids)
-    if " " not in text:  # an e-mail prefix typed before its "@" (e-mails hold no spaces)
-        ids += _identity_people(email)
+    # One look-up (two index ranges) for an exact source id or an e-mail prefix typed before
+    # its "@"; e-mails hold no spaces.
+    ids = _identity_people(external | email if " " not in text else external)
     by_name = _by_name(people, text)
     if ids:
         return people.filter(pk__in=ids) | by_name
