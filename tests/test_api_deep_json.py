@@ -62,3 +62,12 @@ def test_every_json_parsing_endpoint_uses_the_same_guard():
 class _FakeRequest:
     def __init__(self, body: bytes) -> None:
         self.body = body
+
+
+def test_a_cursor_hiding_deeply_nested_json_is_an_invalid_cursor(client, auth):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(DEEP.encode()).decode()
+    response = client.get(f"/api/v1/people?cursor={cursor}", **auth)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_cursor"
