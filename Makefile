@@ -13,6 +13,7 @@ sync:
 demo: sync
 	$(UV) run --locked devotion demo
 
+# Tests marked slow (servers, spawned processes) run only with DEVOTION_SLOW_TESTS=1, as .ci/run sets.
 test: sync
 	$(UV) run --locked pytest -n 2 -q
 

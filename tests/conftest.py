@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,17 @@ from django.test import Client
 from devotion.team.models import Role, StaffMember
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked ``slow`` (they start servers or processes) unless
+    DEVOTION_SLOW_TESTS=1, so ``make test`` stays quick; ``.ci/run`` sets it and runs them all."""
+    if os.environ.get("DEVOTION_SLOW_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow (starts processes): run with DEVOTION_SLOW_TESTS=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -301,6 +301,7 @@ def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lan
     ]
 
 
+@pytest.mark.slow  # starts processes
 def test_a_spawned_helper_gives_the_same_result(tmp_path, monkeypatch, lane_use):
     import multiprocessing
 
@@ -468,6 +469,7 @@ def test_messy_files_store_the_same_either_way(tmp_path, lane_use, seed):
     assert lane_use["chunks"] >= 1  # some chunks took the lane, some did not
 
 
+@pytest.mark.slow  # starts processes
 def test_the_lane_on_a_database_file_as_a_user_runs_it(tmp_path):
     """`devotion import` on the real set-up (a SQLite file in WAL mode): a 4 MB+ file takes
     the lane, with its helper process and the log checkpointed beside the writes, and what is

@@ -127,6 +127,7 @@ def test_a_crash_while_storing_stops_the_helper_and_a_rerun_finishes(tmp_path, m
     assert Touchpoint.objects.count() == 50
 
 
+@pytest.mark.slow  # starts a fresh Python for the helper
 def test_a_spawned_helper_works_where_fork_is_not_safe(tmp_path, monkeypatch):
     import multiprocessing
 

@@ -67,6 +67,7 @@ def test_the_pure_packages_exist():
         assert (PACKAGE / package / "__init__.py").exists()
 
 
+@pytest.mark.slow  # starts a Python process per module
 @pytest.mark.parametrize("package", PURE)
 def test_pure_packages_import_no_app_and_no_django(package):
     offences = {}
@@ -114,6 +115,7 @@ def test_nothing_imports_web():
     assert not found
 
 
+@pytest.mark.slow  # starts a Python process
 def test_the_rules_catch_an_offence(tmp_path):
     """The checks above are not vacuous: a file that breaks a rule is found."""
     bad = tmp_path / "bad.py"

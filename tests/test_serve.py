@@ -16,9 +16,12 @@ import pytest
 
 from devotion.core.management.commands.serve import supervise
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("gunicorn") is None, reason="gunicorn is not installed"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("gunicorn") is None, reason="gunicorn is not installed"
+    ),
+]
 ROOT = Path(__file__).resolve().parent.parent
 
 

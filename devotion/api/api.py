@@ -83,6 +83,7 @@ api = DevotionAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     auth=ApiKeyAuth(),
+    parser=errors.JsonParser(),
 )
 errors.install(api)
 api.add_router("/v1/", events_router)

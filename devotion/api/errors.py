@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -53,6 +54,63 @@ class ApiError(HttpError):
         self.code = code
         self.details = details
         self.headers = dict(headers or {})
+
+
+# Deeper than any real event needs, far below what would exhaust Python's (or the database's)
+# recursion when a stored value is later rendered.
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(body: bytes | str) -> Any:
+    """A request body as JSON, or an :class:`ApiError` 400 ``invalid_json`` saying why not.
+
+    Nesting deeper than :data:`MAX_JSON_DEPTH` is refused too: Python's parser would crash on
+    a few thousand levels, and nothing we store needs more than a handful.
+
+    >>> parse_json(b'{"a": [1]}')
+    {'a': [1]}
+    >>> parse_json(b"[" * 5000 + b"]" * 5000)
+    Traceback (most recent call last):
+    ...
+    devotion.api.errors.ApiError: The request body is nested more than 64 levels deep.
+    """
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        raise _too_deep() from None
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise _too_deep()
+    return data
+
+
+def _too_deep() -> ApiError:
+    return ApiError(
+        400,
+        "invalid_json",
+        f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.",
+    )
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists and objects in ``data`` nest more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)] if isinstance(data, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+class JsonParser(Parser):
+    """ninja's body parser, through :func:`parse_json`: every endpoint taking JSON gets the
+    same answers to broken or absurdly nested bodies."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return parse_json(request.body)
 
 
 def error_response(
@@ -111,6 +169,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, ApiError):  # ninja wraps what our JsonParser raised
+            return _api_error(request, exc.__cause__)
         if exc.status_code == 400 and "parse request body" in exc.message:
             return error_response(400, "invalid_json", "The request body is not valid JSON.")
         code = _DEFAULT_CODES.get(exc.status_code, "error")

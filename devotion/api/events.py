@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from devotion.api.auth import ApiKeyAuth
-from devotion.api.errors import ApiError
+from devotion.api.errors import ApiError, parse_json
 from devotion.api.idempotency import idempotent
 from devotion.api.schemas import EVENT_EXAMPLE, ErrorOut, EventsOut
 from devotion.ingest.store import ingest
@@ -26,9 +25,14 @@ e-mail, phone or source id they share with what is stored, or created.
 Every event gets its own result, in request order: `created`, `updated` (a profile record that
 added something), `duplicate` (already stored: `(source, external_id)` is unique, so re-sending
 is safe) or `rejected` with a `reason`. A rejected event never fails the rest of the batch: the
-answer is 200 as long as the request itself was well-formed.
+answer is 200 as long as the request itself was well-formed: a JSON object (nested at most
+64 levels) that is one event or a batch of 1 to 1,000, each an object with `kind`, `source`
+and `person` (an object). A body that is not is refused as a whole: 400 `invalid_json`,
+422 `invalid_body` (with `details` giving each problem's location) or `empty_batch`, 413
+`batch_too_large`.
 
-Send an `Idempotency-Key` header to make retries safe: the first answer is replayed for 24 h.
+Send an `Idempotency-Key` header to make retries safe: the first answer is replayed for 24 h;
+a duplicate sent while the first is still running gets 409 `idempotency_in_progress`.
 """
 
 _REQUEST_BODY = {
@@ -50,24 +54,46 @@ _REQUEST_BODY = {
 }
 
 
+# What makes a JSON object an event at all (the ``required`` of ``EventIn``). Missing ones,
+# or a batch item that is not an object, fail the request; wrong *values* (a bad date, an
+# unknown kind) are the event's own rejection, so they never fail the rest of a batch.
+_REQUIRED = ("kind", "source", "person")
+_NOT_AN_EVENT = (
+    "The body must be one event (an object with kind, source and person) or "
+    '{"events": [...]} holding 1 to LIMIT of them.'
+)
+
+
+def _shape_problems(raw: Any, loc: list[str]) -> list[dict[str, Any]]:
+    """Where ``raw`` is not shaped like an event, as validation details (empty if it is)."""
+    if not isinstance(raw, dict):
+        return [{"loc": loc, "message": "Input should be an event object"}]
+    problems = [
+        {"loc": [*loc, field], "message": "Field required"}
+        for field in _REQUIRED
+        if field not in raw
+    ]
+    if "person" in raw and not isinstance(raw["person"], dict):
+        problems.append({"loc": [*loc, "person"], "message": "Input should be an object"})
+    return problems
+
+
 def _events_from_body(body: bytes) -> list[Any]:
     """The list of raw events in a request body, or an :class:`ApiError` saying what is wrong."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
+    data = parse_json(body)
+    limit = settings.API_MAX_BATCH
     if not isinstance(data, dict):
-        raise ApiError(
-            422,
-            "invalid_body",
-            'The body must be one event object or {"events": [...]}.',
-        )
+        raise ApiError(422, "invalid_body", _NOT_AN_EVENT.replace("LIMIT", str(limit)))
     if "events" not in data:
+        problems = _shape_problems(data, ["body"])
+        if problems:
+            raise ApiError(
+                422, "invalid_body", _NOT_AN_EVENT.replace("LIMIT", str(limit)), details=problems
+            )
         return [data]
     events = data["events"]
     if not isinstance(events, list):
         raise ApiError(422, "invalid_body", "events must be a list of event objects.")
-    limit = settings.API_MAX_BATCH
     if len(events) > limit:
         raise ApiError(
             413,
@@ -76,7 +102,20 @@ def _events_from_body(body: bytes) -> list[Any]:
             details={"max_batch": limit, "received": len(events)},
         )
     if not events:
-        raise ApiError(422, "empty_batch", "events is empty; send 1 to 1000 events.")
+        raise ApiError(422, "empty_batch", f"events is empty; send 1 to {limit} events.")
+    problems = [
+        problem
+        for index, raw in enumerate(events)
+        for problem in _shape_problems(raw, ["body", "events", str(index)])
+    ]
+    if problems:
+        raise ApiError(
+            422,
+            "invalid_body",
+            "Some items of events are not event objects (kind, source and person are "
+            "required); see details. Nothing was stored.",
+            details=problems,
+        )
     return events
 
 
@@ -88,6 +127,7 @@ def _events_from_body(body: bytes) -> list[Any]:
         400: ErrorOut,
         401: ErrorOut,
         403: ErrorOut,
+        409: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
         429: ErrorOut,

@@ -69,7 +69,10 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The stored answer to a POST sent with an ``Idempotency-Key``, replayed on retries."""
+    """The stored answer to a POST sent with an ``Idempotency-Key``, replayed on retries;
+    while the first request with the key is still running, its claim (``status_code`` 0)."""
+
+    IN_PROGRESS = 0  # status_code of a claim whose request has not answered yet
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)

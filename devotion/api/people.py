@@ -80,7 +80,7 @@ def decode_cursor(cursor: str) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a forged, absurdly nested cursor
         raise ApiError(422, "invalid_cursor", "The cursor is not one this API gave out.") from None
     if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
         raise ApiError(422, "invalid_cursor", "The cursor is not one this API gave out.")

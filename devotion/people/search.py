@@ -7,6 +7,8 @@ plain B-tree index, unlike ``LIKE 'q%'`` under a case-insensitive collation.
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Substr
 
@@ -17,16 +19,42 @@ MAX_MATCHES = 500
 # Above this many name matches, reading them all to sort by last activity costs more than
 # walking the last-activity index and keeping the rows whose name matches (see _by_name).
 DENSE_MATCHES = 5000
+# No stored name key (300) or identity value (320) is longer, so a longer query matches nothing.
+MAX_QUERY_LENGTH = 320
+_LAST_CODE_POINT = "\U0010ffff"
+
+
+def clean_query(query: str) -> str:
+    """The query as the indexes hold values: lower case, single spaces, no control characters
+    (PostgreSQL refuses NUL) and no lone surrogates (they cannot be encoded to send).
+
+    >>> clean_query("  Ada" + chr(0) + " LOVE" + chr(0xD800) + "lace ")
+    'ada love lace'
+    """
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in query.lower())
+    return " ".join(kept.split())
 
 
 def prefix_range(field: str, prefix: str) -> Q:
     """A Q matching values of ``field`` that start with ``prefix``, as an index range.
 
+    Values compare by code point (SQLite's BINARY, the collation "C" on PostgreSQL), so the
+    upper bound is the prefix with its last character bumped. U+10FFFF has no successor:
+    everything starting with "abU+10FFFF" also starts with "ab", so it is dropped first; a
+    prefix made only of it has no upper bound. Surrogates cannot be stored, so the successor
+    of U+D7FF is U+E000.
+
     >>> prefix_range("name_key", "ada")
     <Q: (AND: ('name_key__gte', 'ada'), ('name_key__lt', 'adb'))>
     """
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+    lower = Q(**{f"{field}__gte": prefix})
+    stem = prefix.rstrip(_LAST_CODE_POINT)
+    if not stem:
+        return lower
+    successor = ord(stem[-1]) + 1
+    if 0xD800 <= successor <= 0xDFFF:
+        successor = 0xE000
+    return lower & Q(**{f"{field}__lt": stem[:-1] + chr(successor)})
 
 
 def _identity_people(q: Q) -> list[int]:
@@ -36,24 +64,36 @@ def _identity_people(q: Q) -> list[int]:
 
 
 def search_people(query: str) -> QuerySet[Person]:
-    """Live people matching ``query``: a name prefix (first or last name), an e-mail prefix,
-    a phone number (any common format) or an exact id in a source system.
+    """Live people matching ``query``: a name prefix (first or last name), an e-mail prefix
+    (with or without its "@"), a phone number (any common format) or an exact id in a source
+    system. Any string is safe to pass: control characters and lone surrogates are dropped.
 
     The result is unordered; callers sort it (usually by ``-last_activity_at``).
     """
     people = Person.objects.live()
-    text = " ".join(query.lower().split())
+    text = clean_query(query)
     if not text:
         return people
+    if len(text) > MAX_QUERY_LENGTH:
+        return people.none()
+    email = Q(kind="email") & prefix_range("value", text)
     if "@" in text:
-        return people.filter(pk__in=_identity_people(Q(kind="email") & prefix_range("value", text)))
+        return people.filter(pk__in=_identity_people(email))
     digits = sum(ch.isdigit() for ch in text)
-    ids: list[int] = _identity_people(Q(kind="external", value=query.strip()))
+    # Source ids are exact and case-sensitive: the query as typed, minus what cannot be stored.
+    external_id = " ".join(
+        "".join(" " if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in query).split()
+    )
+    external = Q(kind="external", value=external_id)
     if digits >= 6 and digits >= len(text.replace(" ", "")) - 4:
+        ids = _identity_people(external)
         phone = normalize_phone(text)
         if phone:
             ids += _identity_people(Q(kind="phone") & prefix_range("value", phone))
         return people.filter(pk__in=ids)
+    # One look-up (two index ranges) for an exact source id or an e-mail prefix typed before
+    # its "@"; e-mails hold no spaces.
+    ids = _identity_people(external | email if " " not in text else external)
     by_name = _by_name(people, text)
     if ids:
         return people.filter(pk__in=ids) | by_name
