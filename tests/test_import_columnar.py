@@ -202,7 +202,7 @@ def test_an_import_inside_a_transaction_stores_the_same(tmp_path, lane_use):
 def test_backslashes_and_quotes_are_stored_as_written(tmp_path, lane_use):
     # PostgreSQL gets the rows as COPY text, where a backslash starts an escape.
     rows = [
-        r"b\1,2025-01-01T10:00:00Z,b1@example.com,,C\7,A \N B,,,,we\b,1.50,EUR,"
+        r"b\1,2025-01-01T10:00:00Z,b1@example.com,,C\7,A \N B,,,,web,1.50,EUR,"
         r'K\1,"Mug ""\t""",1,1.5,',
         r"b-2,2025-01-02T10:00:00Z,b2@example.com,,,\,,,,,2,EUR,\,\\,2,1,",
         "b-3,2025-01-03T10:00:00Z,b3@example.com,,,'Quote',,,,,3,EUR,,{},1,3,",
@@ -210,7 +210,7 @@ def test_backslashes_and_quotes_are_stored_as_written(tmp_path, lane_use):
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, rows)
     assert lane_use["chunks"] == 1
     assert (lane, lane_counts) == (general, general_counts)
-    assert Touchpoint.objects.get(external_id="b\\1").channel == "we\\b"
+    assert Touchpoint.objects.get(external_id="b\\1").person.display_name == "A \\N B"
     assert OrderLine.objects.get(product_id="K\\1").product_name == 'Mug "\\t"'
 
 

@@ -255,6 +255,12 @@ class Reader:
             except json.JSONDecodeError as exc:
                 yield Record([number], [], [[text]], error=f"not valid JSON: {exc.msg}")
                 continue
+            except ValueError:  # a number of more than 4,300 digits
+                yield Record([number], [], [[text]], error="not valid JSON: a number is too long")
+                continue
+            except RecursionError:
+                yield Record([number], [], [[text]], error="not valid JSON: nested too deeply")
+                continue
             if not isinstance(obj, dict):
                 yield Record([number], [], [[text]], error="line is not a JSON object")
                 continue
