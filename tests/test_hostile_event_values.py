@@ -228,3 +228,11 @@ def test_json_escapes_that_decode_to_hostile_text_are_caught(make_event):
     assert _reason(event) == "person.name contains a NUL byte (\\x00)"
     event = json.loads(json.dumps(make_event()).replace("Ada Lovelace", "Ada\\udc00"))
     assert "lone surrogate" in _reason(event)
+
+
+def test_the_api_schema_offers_the_channel_list():
+    from devotion.api.api import api
+
+    channel = api.get_openapi_schema()["components"]["schemas"]["EventIn"]["properties"]["channel"]
+    assert channel["anyOf"][0]["enum"] == list(kinds.CHANNELS)
+    assert "e-mail (email)" in channel["description"]
