@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
@@ -230,10 +230,15 @@ def _number(value: Any, places: int = 2) -> Decimal:
         number = Decimal(value)
     else:
         text = value if type(value) is str else str(value)
-        # Plain numbers ("12.50", "-3") are the common case: one regex-free check first.
-        if _PLAIN.fullmatch(text) is None:
-            text = _money_text(text)
-        number = Decimal(text)
+        # Plain numbers ("12.50", "-3") are the common case: Decimal reads them directly, and
+        # string checks (no regex) catch what it reads but we do not take (1e3, NaN, 1_000).
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = Decimal(_money_text(text))
+        else:
+            if not number.is_finite() or "e" in text or "E" in text or "_" in text:
+                number = Decimal(_money_text(text))  # says why, or reads "1,234"
     if abs(number) >= _MAX_AMOUNT:
         raise _BadNumber("is out of range (at most 999,999,999,999.99)")
     cents = number.quantize(CENT)
