@@ -123,6 +123,17 @@ def test_a_customers_file_with_a_sign_up_date_out_of_range_keeps_the_others(tmp_
     assert (result.accepted, result.rejected) == (1, 2), _reasons(result)
 
 
+def test_a_source_reason_quoting_a_hostile_cell_is_stored_escaped(tmp_path):
+    header = "Name,Email,Financial Status,Currency,Total,Created at,Cancelled at"
+    rows = [
+        "#1,ada@example.com,paid,USD,5.00,2025-05-01 10:00:00 -0500,",
+        "#2\x00,bob@example.com,paid,USD,5.00,2025-05-01 10:00:00 -0500,2025-05-02",
+    ]
+    result = _import(tmp_path, "orders.csv", "\n".join([header, *rows]) + "\n", source="shopify")
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert _reasons(result)[3] == "order #2\\x00 was cancelled: not a purchase"
+
+
 def test_a_shopify_export_names_its_own_columns_in_hostile_value_reasons(tmp_path):
     from devotion.ingest.sources import get_mapper
 

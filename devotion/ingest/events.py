@@ -64,7 +64,7 @@ _UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 def _check_chars(text: str, key: str) -> None:
     """Reject ``text`` if it holds a character no field may (see :data:`_UNWANTED`).
 
-    >>> _check_chars("Ada\x00", "person.name")
+    >>> _check_chars("Ada" + chr(0), "person.name")
     Traceback (most recent call last):
     ...
     devotion.ingest.events.Reject: person.name contains a NUL byte (\\x00)
@@ -132,6 +132,18 @@ class Event:
 
 _LINE_FIELDS = attrgetter(*Line.__slots__)
 _EVENT_FIELDS = attrgetter(*Event.__slots__)
+
+
+def printable(reason: str) -> str:
+    """``reason`` with the characters no field may hold written as escapes, so a reason that
+    quotes a hostile value can itself be stored and shown.
+
+    >>> printable("order #1" + chr(0) + " was cancelled")
+    'order #1\\\\x00 was cancelled'
+    """
+    if reason.isprintable():
+        return reason
+    return _UNWANTED.sub(lambda found: repr(found.group())[1:-1], reason)
 
 
 def _text(raw: Mapping[str, Any], key: str, limit: int = 500, prefix: str = "") -> str:
@@ -379,10 +391,12 @@ def _facts(raw: Any) -> dict[str, str]:
         if value is None or str(value).strip() == "":
             continue
         if isinstance(value, Mapping | list):
-            raise Reject(f"facts.{key} must be text, not a list or object")
+            raise Reject(f"facts {str(key)[:FACT_KEY_MAX]!r} must be text, not a list or object")
         key_text = str(key).strip().lower().replace(" ", "_")
         if not key_text or len(key_text) > FACT_KEY_MAX:
-            raise Reject(f"fact key {key[:FACT_KEY_MAX]!r} must be 1-{FACT_KEY_MAX} characters")
+            raise Reject(
+                f"fact key {str(key)[:FACT_KEY_MAX]!r} must be 1-{FACT_KEY_MAX} characters"
+            )
         _check_chars(key_text, "facts key")
         value_text = str(value).strip()
         if len(value_text) > FACT_VALUE_MAX:

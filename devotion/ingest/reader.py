@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from devotion.ingest.events import Event, Reject, validate_event
+from devotion.ingest.events import Event, Reject, printable, validate_event
 from devotion.ingest.sources import Mapper
 
 FORMATS = ("csv", "jsonl")
@@ -163,7 +163,8 @@ class Reader:
         try:
             raw = mapper.map(record.rows)
         except Reject as exc:  # the mapper names the export's columns itself
-            return Rejected(record.lines, record.raws, str(exc))
+            # ... and may quote a cell as it is: a reason holds no NUL (PostgreSQL).
+            return Rejected(record.lines, record.raws, printable(str(exc)))
         try:
             return validate_event(raw, now=now)
         except Reject as exc:
