@@ -202,7 +202,7 @@ def test_an_import_inside_a_transaction_stores_the_same(tmp_path, lane_use):
 def test_backslashes_and_quotes_are_stored_as_written(tmp_path, lane_use):
     # PostgreSQL gets the rows as COPY text, where a backslash starts an escape.
     rows = [
-        r"b\1,2025-01-01T10:00:00Z,b1@example.com,,C\7,A \N B,,,,we\b,1.50,EUR,"
+        r"b\1,2025-01-01T10:00:00Z,b1@example.com,,C\7,A \N B,,,,web,1.50,EUR,"
         r'K\1,"Mug ""\t""",1,1.5,',
         r"b-2,2025-01-02T10:00:00Z,b2@example.com,,,\,,,,,2,EUR,\,\\,2,1,",
         "b-3,2025-01-03T10:00:00Z,b3@example.com,,,'Quote',,,,,3,EUR,,{},1,3,",
@@ -210,7 +210,7 @@ def test_backslashes_and_quotes_are_stored_as_written(tmp_path, lane_use):
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, rows)
     assert lane_use["chunks"] == 1
     assert (lane, lane_counts) == (general, general_counts)
-    assert Touchpoint.objects.get(external_id="b\\1").channel == "we\\b"
+    assert Touchpoint.objects.get(external_id="b\\1").person.display_name == "A \\N B"
     assert OrderLine.objects.get(product_id="K\\1").product_name == 'Mug "\\t"'
 
 
@@ -299,6 +299,41 @@ def test_doubtful_rows_take_the_general_path_with_the_same_rejects(tmp_path, lan
         "18",
         "19",
     ]
+
+
+# Values validate_event rejects though they look plain to a quick check: the lane must hand
+# their chunks to the general path, which rejects exactly these rows.
+HOSTILE = [
+    "x-1,2025-03-04T11:00:00Z,nul@example.com,,,Nul\x00Byte,,,,,5,USD,SKU-1,Mug,1,5,",
+    "x-2,2025-03-04T11:00:00Z,esc@example.com,,,Esc\x1b[2J,,,,,5,USD,SKU-1,Mug,1,5,",
+    "x-3,1900-01-01T00:00:00+05:00,old@example.com,,,Old,,,,,5,USD,SKU-1,Mug,1,5,",
+    "x-4,2025-03-04T11:00:00Z,<script>alert(1)</script>@example.com,,,S,,,,,5,USD,,,,,",
+    "x-5,2025-03-04T11:00:00Z,dots..x@example.com,,,D,,,,,5,USD,SKU-1,Mug,1,5,",
+    "x-6,2025-03-04T11:00:00Z,pigeon@example.com,,,P,,,,pigeon,5,USD,SKU-1,Mug,1,5,",
+    "x-7,2025-03-04T11:00:00Z,yen@example.com,,,Y,,,,,5.50,JPY,SKU-1,Mug,1,5.50,",
+    "x-8,2025-03-04T11:00:00Z,xyz@example.com,,,X,,,,,5,XYZ,SKU-1,Mug,1,5,",
+    "x-9,2025-03-04T11:00:00Z,big@example.com,,,B,,,,,,USD,SKU-1,Mug,1000000,999999999999,",
+    "x-10,2025-03-04T11:00:00Z,ctl@example.com,,,C,,,,,5,USD,SKU-1,Mug\x7f,1,5,",
+    "x-11,2025-03-04T11:00:00Z,al@example.com,,,Al,,,,E-mail,5,USD,SKU-1,Mug,1,5,",  # stored
+]
+
+
+@pytest.mark.parametrize("row", HOSTILE, ids=[row.split(",")[0] for row in HOSTILE])
+def test_a_hostile_row_takes_the_general_path_with_the_same_reject(tmp_path, lane_use, row):
+    # One hostile row among clean ones: only the lane's own check can send its chunk away.
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, [*CLEAN, row])
+    assert lane == general
+    assert lane_counts == general_counts
+    accepted, _, rejected, _ = lane_counts[0]
+    assert (accepted, rejected) == ((10, 0) if row.startswith("x-11,") else (9, 1))
+    assert lane_use["chunks"] >= 2  # the chunks without it took the lane
+
+
+def test_channels_are_stored_as_the_channel_they_name_either_way(tmp_path, lane_use):
+    lane, general, _, _ = _both_ways(tmp_path, [*CLEAN, HOSTILE[-1]])
+    assert lane == general
+    assert Touchpoint.objects.get(external_id="x-11").channel == "email"
+    assert Touchpoint.objects.get(external_id="o-3").channel == "store"  # written "shop"
 
 
 @pytest.mark.slow  # starts processes
@@ -402,6 +437,9 @@ def _messy_rows(seed: int, count: int) -> list[str]:
         "2025-01-02T10:00:00.5Z", "2025-01-02T10:00Z", "2025-1-2", "02/01/2025", "2025-01-02 UTC",
         "2025-01-02T10:00:00-00:30", "2025-02-29", "1899-12-31", " 2025-01-02 ",
         "2025-01-02T23:59:59.999999Z",
+        # hostile: before 1900 in UTC, or not even convertible to UTC
+        "1900-01-01T00:00:00+05:00", "1900-01-01", "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-12:00", "2999-01-01",
     ]  # fmt: skip
     amounts = [
         "",
@@ -416,14 +454,24 @@ def _messy_rows(seed: int, count: int) -> list[str]:
         "0",
         " 7 ",
         "1e3",
-    ]
-    quantities = ["", "1", "2", "0", "2.0", "01", "1000001", "x", " 3"]
+        # hostile or ambiguous
+        "12,34,5", "12,50", "1.234,50", "1e400", "NaN", "-Infinity", "-0", "999999999999.99",
+        "1000000000000", "0.001",
+    ]  # fmt: skip
+    quantities = ["", "1", "2", "0", "2.0", "01", "1000001", "x", " 3", "1000000"]
     emails = [
         "", "ada@example.com", "ADA@Example.COM", " bob@example.com", "no-at-sign",
         "zoë@example.com", "a b@example.com", "c@d.e", "kim@example.com\t",
+        "<script>alert(1)</script>@example.com", "ada..l@example.com", "ada@-x.com",
+        "o'brien@example.ie", "a@xn--bcher-kva.de", "ada@example", "x" * 65 + "@example.com",
+        "nul\x00@example.com",
     ]  # fmt: skip
     phones = ["", "+44 20 7946 0000", "(415) 555-0100", "call me", "+1 415 555 0100", "020 7946"]
-    names = ["", "Ada", "  Ada  Lovelace ", "Zoë Ångström", "Ω", "x" * 301, "Straße"]
+    names = [
+        "", "Ada", "  Ada  Lovelace ", "Zoë Ångström", "Ω", "x" * 301, "Straße",
+        "Nul\x00Byte", "Esc\x1b[2J", "C1\x9bcontrol", "Del\x7f", "Bell\x07",
+        "\x00", "Tab\tinside", "Nbsp\xa0inside",
+    ]  # fmt: skip
     countries = ["", "gb", "US", "Deutschland", "ß", "fr "]
 
     def pick(values: list[str]) -> str:
@@ -445,11 +493,11 @@ def _messy_rows(seed: int, count: int) -> list[str]:
                 rng.choice(["", "Grace"]),
                 rng.choice(["", "Hopper"]),
                 pick(countries),
-                rng.choice(["", "web", "Shop", "pos"]),
+                pick(["", "web", "Shop", "pos", "E-mail", "pigeon", "Instagram", "WEB"]),
                 pick(amounts),
-                pick(["", "usd", "EUR", "euro"]),
+                pick(["", "usd", "EUR", "euro", "JPY", "KWD", "XYZ", "50"]),
                 rng.choice(["", "SKU-1", "SKU-2"]),
-                rng.choice(["", "Mug", "Café crème"]),
+                pick(["", "Mug", "Café crème", "Mug\x00", "Cup\x1f"]),
                 pick(quantities),
                 pick(amounts),
                 pick(amounts),

@@ -14,12 +14,14 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from devotion.touchpoints.kinds import EVENT_KINDS
+from devotion.touchpoints.kinds import CHANNEL_ALIASES, CHANNELS, EVENT_KINDS
 
 # ----------------------------------------------------------------------------- events (in)
 
 # The one list of kinds (devotion/touchpoints/kinds.py), as an enum in the OpenAPI schema.
 EventKind = Literal[EVENT_KINDS]  # type: ignore[valid-type]
+# ... and the one list of channels (validation also takes the aliases named in the description).
+EventChannel = Literal[tuple(CHANNELS)]  # type: ignore[valid-type]
 
 
 class PersonRefIn(Schema):
@@ -68,11 +70,14 @@ class EventIn(Schema):
     occurred_at: datetime | None = Field(
         None,
         description="When it happened, ISO 8601; naive times are UTC. Required except for "
-        "kind=customer; at most one day in the future.",
+        "kind=customer; from 1900-01-01 to one day in the future.",
     )
     person: PersonRefIn
-    channel: str | None = Field(
-        None, description="email, phone, sms, chat, web, social, store, review_site, other."
+    channel: EventChannel | None = Field(  # type: ignore[valid-type]
+        None,
+        description="How it came in. Also accepted, and stored as the channel they name: "
+        + ", ".join(f"{alias} ({channel})" for alias, channel in CHANNEL_ALIASES.items())
+        + ". Anything else is rejected.",
     )
     direction: Literal["in", "out", "inbound", "outbound", ""] | None = Field(
         None, description="'in' from the customer, 'out' from the business."
@@ -81,7 +86,10 @@ class EventIn(Schema):
     subject: str | None = Field(None, max_length=500)
     text: str | None = Field(None, max_length=100_000, description="Message, review or answer.")
     amount: Decimal | str | None = Field(
-        None, description="Order total ('1,234.50' is accepted); defaults to the sum of lines."
+        None,
+        description="Order total: 42.5, '42.50', '1,234.50' (commas between groups of three "
+        "digits), '12,50' (a decimal comma), '$12'; no more decimals than the currency has, "
+        "below 1,000,000,000,000. Defaults to the sum of lines.",
     )
     currency: str | None = Field(None, description="ISO 4217 code.", examples=["USD"])
     rating: int | None = Field(

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from devotion.ingest.events import Event, Reject, validate_event
+from devotion.ingest.events import Event, Reject, printable, validate_event
 from devotion.ingest.sources import Mapper
 
 FORMATS = ("csv", "jsonl")
@@ -163,7 +163,8 @@ class Reader:
         try:
             raw = mapper.map(record.rows)
         except Reject as exc:  # the mapper names the export's columns itself
-            return Rejected(record.lines, record.raws, str(exc))
+            # ... and may quote a cell as it is: a reason holds no NUL (PostgreSQL).
+            return Rejected(record.lines, record.raws, printable(str(exc)))
         try:
             return validate_event(raw, now=now)
         except Reject as exc:
@@ -254,6 +255,12 @@ class Reader:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
                 yield Record([number], [], [[text]], error=f"not valid JSON: {exc.msg}")
+                continue
+            except ValueError:  # a number of more than 4,300 digits
+                yield Record([number], [], [[text]], error="not valid JSON: a number is too long")
+                continue
+            except RecursionError:
+                yield Record([number], [], [[text]], error="not valid JSON: nested too deeply")
                 continue
             if not isinstance(obj, dict):
                 yield Record([number], [], [[text]], error="line is not a JSON object")

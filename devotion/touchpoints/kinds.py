@@ -5,6 +5,8 @@ validator, the API schema, the model's choices and the pages all read it from he
 'Survey answer'
 >>> EVENT_KINDS[-1]
 'customer'
+>>> CHANNEL_NAMES["e-mail"], CHANNEL_NAMES["web"]
+('email', 'web')
 """
 
 from __future__ import annotations
@@ -25,6 +27,50 @@ TOUCHPOINT_KINDS: dict[str, str] = {
 # A "customer" event carries a profile (identities, name, facts, consent) and no touchpoint.
 CUSTOMER = "customer"
 EVENT_KINDS: tuple[str, ...] = (*TOUCHPOINT_KINDS, CUSTOMER)
+
+# The channels a touchpoint can come through (people.Channel gives the same list as choices).
+CHANNELS: dict[str, str] = {
+    "email": "E-mail",
+    "phone": "Phone",
+    "sms": "SMS",
+    "chat": "Chat",
+    "web": "Web",
+    "social": "Social",
+    "store": "In store",
+    "review_site": "Review site",
+    "other": "Other",
+}
+# What exports and integrations commonly write for those channels (lower-cased, spaces and
+# hyphens as written) -> the channel. Anything else is rejected with the list above.
+CHANNEL_ALIASES: dict[str, str] = {
+    "e-mail": "email",
+    "mail": "email",
+    "telephone": "phone",
+    "call": "phone",
+    "voice": "phone",
+    "text": "sms",
+    "messaging": "chat",
+    "live chat": "chat",
+    "whatsapp": "chat",
+    "website": "web",
+    "online": "web",
+    "app": "web",
+    "shop": "store",
+    "pos": "store",
+    "in store": "store",
+    "in_store": "store",
+    "instagram": "social",
+    "facebook": "social",
+    "twitter": "social",
+    "x": "social",
+    "tiktok": "social",
+    "linkedin": "social",
+    "review site": "review_site",
+    "reviews": "review_site",
+    "trustpilot": "review_site",
+}
+# Every value a channel may be written as -> the channel it is.
+CHANNEL_NAMES: dict[str, str] = {**{code: code for code in CHANNELS}, **CHANNEL_ALIASES}
 
 
 def label(kind: str) -> str:

@@ -18,8 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from devotion.ingest.events import CENT, FUTURE_SLACK, ZERO
+from devotion.ingest.events import CENT, FUTURE_SLACK, MIN_DATE, ZERO
 from devotion.ingest.reader import delimiter_of
+from devotion.lib.money import decimals
+from devotion.lib.normalize import EMAIL_PATTERN_ASCII
+from devotion.touchpoints.kinds import CHANNEL_NAMES
 from devotion.touchpoints.signals import details_wanted
 
 SOURCE = "generic"
@@ -50,18 +53,22 @@ DUCKDB_MEMORY = "256MB"
 # the checks cost ~0.1 s more in all.
 DUCKDB_MEMORY_CHUNKS = "128MB"
 
-# Python whitespace other than the space: Python's strip() removes it, DuckDB's trim() does not.
+# Python whitespace other than the space: Python's strip() removes it, DuckDB's trim() does
+# not; and the control characters validate_event rejects (C0 but tab and line ends, DEL, C1).
+# A row with any of them is not plain: the general path trims, keeps or rejects it.
 _ODD_SPACE = (
-    r"[\t\n\r\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"[\x00-\x1f\x7f-\x{a0}\x{1680}\x{2000}-\x{200a}"
     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
 # The same, as UTF-8 bytes in a file (a carriage return is checked apart, see _scan), and the
 # bytes that start them: a block with none of those has none of them.
 _ODD_SPACE_UTF8 = re.compile(
-    rb"[\t\x0b\x0c\x1c-\x1f]|\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]"
-    rb"|\xe2\x81\x9f|\xe3\x80\x80"
+    rb"[\x00-\x09\x0b-\x0c\x0e-\x1f\x7f]|\xc2[\x80-\xa0]|\xe1\x9a\x80"
+    rb"|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
 )
-_ODD_SPACE_BYTES = [bytes([b]) for b in b"\t\x0b\x0c\x1c\x1d\x1e\x1f\xc2\xe1\xe2\xe3"]
+_ODD_SPACE_BYTES = [
+    bytes([b]) for b in (*range(0x0A), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0xC2, 0xE1, 0xE2, 0xE3)
+]
 # Dates both Python's fromisoformat and DuckDB read the same way. DuckDB also takes hour 24 and
 # offsets of +24:00, which Python rejects: those (and years outside 1900-2999) go the general way.
 _ISO = (
@@ -69,8 +76,21 @@ _ISO = (
     r"([T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?"
 )
 _MONEY = r"-?\d{1,12}(\.\d{1,2})?"
+_LINES_TOTAL_MAX = 0.99e12  # an order's lines add up to less than an amount can hold
 _ASCII = r"[\x20-\x7e]*"
-_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+# validate_event's own pattern (lib/normalize.py) for the ASCII addresses the lane takes.
+_EMAIL = EMAIL_PATTERN_ASCII.replace("'", "''")
+# Every way a channel may be written (lower-cased), as SQL; CHANNEL_NAMES says what each is.
+_CHANNELS = ", ".join("'" + name.replace("'", "''") + "'" for name in CHANNEL_NAMES)
+
+
+def _cent_currencies() -> str:
+    """The ISO 4217 currencies with cents (at least two decimals), as SQL: orders in others
+    (JPY, or a code that is none) go the general way, which checks their amounts' decimals
+    or rejects the code."""
+    from babel.numbers import list_currencies
+
+    return ", ".join(f"'{code}'" for code in sorted(list_currencies()) if decimals(code) >= 2)
 
 
 @dataclass(slots=True)
@@ -245,7 +265,7 @@ class ColumnarFile:
         # Where no cell has spaces around it, a plain row's cells are their trimmed selves (the
         # other whitespace trim() removes fails ``plain``).
         trimmed = {name: f"trim({sql})" if spaced else sql for name, sql in col.items()}
-        everything = " || chr(1) || ".join(col.values())
+        everything = " || ' ' || ".join(col.values())
         plain = f"NOT regexp_matches({everything}, '{_ODD_SPACE}')" if odd_space else "TRUE"
         # Whether a cell has spaces around it: chunks without any are read without trimming.
         # Comparing every cell with its trimmed self cost half of the per-chunk checks; the
@@ -255,6 +275,7 @@ class ColumnarFile:
         else:
             spaced_sql = "FALSE"
         limit = (self.now + FUTURE_SLACK).replace(tzinfo=None)
+        earliest = MIN_DATE.replace(tzinfo=None)
         self.db.execute(
             f"""
             CREATE VIEW typed AS
@@ -290,16 +311,20 @@ class ColumnarFile:
                    AND external_id <> '' AND strlen(external_id) <= 200
                    AND regexp_full_match(occurred_at, '{_ISO}')
                    AND occurred IS NOT NULL AND occurred <= TIMESTAMP '{limit:%Y-%m-%d %H:%M:%S}'
+                   AND occurred >= TIMESTAMP '{earliest:%Y-%m-%d %H:%M:%S}'
                    AND (email = '' OR (regexp_full_match(email, '{_ASCII}')
-                        AND strlen(email) <= 320 AND regexp_full_match(email_key, '{_EMAIL}')))
+                        AND strlen(email) <= 254 AND strpos(email, '@') <= 65
+                        AND regexp_full_match(email_key, '{_EMAIL}')))
                    AND strlen(phone) <= 64
                    AND strlen(customer_id) <= 200
                    AND (email <> '' OR phone <> '' OR customer_id <> '')
                    AND strlen(name) <= 300 AND strlen(first_name) <= 150
                    AND strlen(last_name) <= 150
                    AND regexp_full_match(country, '{_ASCII}') AND strlen(country) <= 2
-                   AND regexp_full_match(channel, '{_ASCII}') AND strlen(channel) <= 16
+                   AND (channel = '' OR (regexp_full_match(channel, '{_ASCII}')
+                        AND lower(channel) IN ({_CHANNELS})))
                    AND regexp_full_match(currency, '{_ASCII}') AND strlen(currency) <= 3
+                   AND (currency = '' OR upper(currency) IN ({_cent_currencies()}))
                    AND (amount = '' OR regexp_full_match(amount, '{_MONEY}'))
                    AS head_ok,
                    plain AND strlen(product_id) <= 200 AND strlen(product_name) <= 500
@@ -369,6 +394,19 @@ class ColumnarFile:
         ).fetchone()
         assert row is not None
         chunk.clean, chunk.spaced = bool(row[0]), bool(row[1])
+        if chunk.clean:
+            # validate_event rejects an order whose lines add up beyond what an amount can
+            # hold: a chunk with an order anywhere near that goes the general way.
+            biggest = self.db.execute(
+                """
+                SELECT coalesce(max(total), 0) FROM (
+                    SELECT sum(coalesce(qty, 1) * abs(coalesce(try_cast(unit_price AS DOUBLE), 0))
+                               + abs(coalesce(try_cast(discount AS DOUBLE), 0))) AS total
+                    FROM typed JOIN rows USING (n) WHERE n BETWEEN ? AND ? GROUP BY o)
+                """,
+                [chunk.first_row, chunk.last_row],
+            ).fetchone()
+            chunk.clean = biggest is not None and biggest[0] < _LINES_TOTAL_MAX
 
     def read(self, chunk: Chunk) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """A clean chunk's orders and lines, read from the file itself (in file order: chunks
@@ -421,7 +459,8 @@ class ColumnarFile:
                     (o, external_id, _stored_time(when), mail, key if key != mail else None,
                      phone, customer,
                      name or " ".join(part for part in (first, last) if part),
-                     country.upper(), channel.lower(), amount or None, cur.upper())
+                     country.upper(), CHANNEL_NAMES[channel.lower()] if channel else "",
+                     amount or None, cur.upper())
                 )  # fmt: skip
             previous_id = external_id
             pid, product, count, unit, cut = line(cells)
