@@ -44,6 +44,7 @@ from devotion.ingest.reader import (
     Upcoming,
     batches_in_helper,
     detect_format,
+    sweep_scratch,
 )
 from devotion.ingest.sources import Mapper, UnknownMapping, get_mapper
 from devotion.ingest.store import DUPLICATE, REJECTED, ingest
@@ -168,6 +169,8 @@ class Importer:
                 path=str(path.resolve()),
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
+        # Scratch files a killed import left behind (order data, a spill) go first.
+        sweep_scratch(lane_store.scratch_root())
         self._run = run
         self._result = ImportResult(path.name)
         self._rejects_path = rejects

@@ -14,13 +14,20 @@ rejects report do not depend on which way ran.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import itertools
 import json
 import multiprocessing
+import os
+import re
+import secrets
+import shutil
+import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -287,6 +294,58 @@ class Reader:
             yield pending
 
 
+# --- Scratch folders --------------------------------------------------------------------------
+
+_SCRATCH = re.compile(r"devotion-import-(\d+)-[0-9a-f]+")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_scratch(root: Path) -> list[Path]:
+    """Remove the scratch folders under ``root`` whose import died (``kill -9``, a power cut)
+    and left them behind; returns them. A folder is named after the process that made it, so
+    a live import's folder is never touched.
+
+    >>> sweep_scratch(Path("/nonexistent"))
+    []
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for folder in root.iterdir():
+            match = _SCRATCH.fullmatch(folder.name)
+            if match is None or not folder.is_dir():
+                continue
+            pid = int(match[1])
+            if pid == os.getpid() or _alive(pid):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@contextlib.contextmanager
+def scratch_folder(root: Path) -> Iterator[str]:
+    """A private folder (0700) under ``root`` for one import's temporary files (DuckDB's
+    spill, staged chunks full of order data), removed afterwards. Folders that dead imports
+    left behind are swept first (:func:`sweep_scratch`)."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sweep_scratch(root)
+    folder = root / f"devotion-import-{os.getpid()}-{secrets.token_hex(4)}"
+    folder.mkdir(mode=0o700)
+    try:
+        yield str(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # --- The helper process ----------------------------------------------------------------------
 
 
@@ -324,6 +383,37 @@ def _child(source: str, kind: str, fmt: str, batch_size: int, path: Path, conn: 
             conn.send(("crashed", "".join(traceback.format_exception(exc)).strip()))
     finally:
         conn.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this helper process end when the process that started it ends, however it ends
+    (``kill -9`` included): a helper left behind holds ~300 MB, a database connection and
+    the scratch files of the import, forever.
+
+    On Linux the kernel does it (``PR_SET_PDEATHSIG``); everywhere a watching thread does it
+    too, within half a second, in case the first is not available."""
+    if sys.platform == "linux":
+        with contextlib.suppress(Exception):  # no libc to load: the thread below still watches
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # no clean-up to do: the parent's side owns every file
+
+    threading.Thread(target=watch, name="import-parent-watch", daemon=True).start()
+
+
+def _guarded(target: Callable[..., None], parent: int, *args: Any) -> None:
+    """The helper process's entry: tie its life to ``parent``, then run ``target``."""
+    _die_with_parent(parent)
+    target(*args)
 
 
 def helper_context() -> Any:
@@ -383,7 +473,7 @@ def helper_messages(
     :func:`_receive_paused`). ``upcoming`` shows that next message (see :class:`Upcoming`)."""
     context = helper_context()
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=target, args=(*args, send), daemon=True)
+    process = context.Process(target=_guarded, args=(target, os.getpid(), *args, send), daemon=True)
     process.start()
     send.close()  # only the helper writes: EOF here means it has gone
     # The thread always has the next message's receive under way (see ``ahead``).
@@ -453,4 +543,6 @@ __all__ = [
     "helper_context",
     "helper_messages",
     "open_file",
+    "scratch_folder",
+    "sweep_scratch",
 ]
