@@ -55,7 +55,10 @@ def test_the_devotion_command_maps_import_to_import_data(tmp_path, capsys):
     ("args", "message"),
     [
         (["orders", "missing.csv"], "missing.csv: no such file"),
-        (["orders", "{file}", "--source", "stripe"], "missing required columns for stripe orders"),
+        (
+            ["orders", "{file}", "--source", "stripe"],
+            "looks like a Generic orders export, not Stripe orders: choose Generic",
+        ),
         (["tickets", "{file}", "--source", "shopify"], "shopify has no tickets export"),
     ],
 )

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -39,6 +40,16 @@ class ImportRun(models.Model):
     rejects_preview = models.JSONField(default=list, blank=True)
     rejects_path = models.CharField(max_length=1000, blank=True)
     error = models.TextField(blank=True)
+    # The text encoding the file was read with (utf-8 or cp1252), detected from its bytes.
+    encoding = models.CharField(max_length=20, blank=True)
+    # The people the import created (person ids only grow: a range, cheap at a million rows;
+    # people another writer created meanwhile fall in it too) and changed (how many, and the
+    # first CHANGED_IDS_KEPT ids), for the run page's "see them" link.
+    people_created = models.PositiveIntegerField(default=0)
+    people_created_first = models.PositiveBigIntegerField(null=True, blank=True)
+    people_created_last = models.PositiveBigIntegerField(null=True, blank=True)
+    people_changed = models.PositiveIntegerField(default=0)
+    people_changed_ids = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -51,6 +62,7 @@ class ImportRun(models.Model):
     # A running import reports progress every few seconds; a queued one starts within seconds
     # when a worker runs. Past these, the page says what is probably wrong.
     STALLED_AFTER = timedelta(minutes=10)
+    CHANGED_IDS_KEPT = 200
     WAITING_AFTER = timedelta(minutes=2)
 
     class Meta:
@@ -92,3 +104,25 @@ class ImportRun(models.Model):
         if not self.bytes_total:
             return 0
         return min(100, int(self.bytes_read * 100 / self.bytes_total))
+
+    @property
+    def encoding_label(self) -> str:
+        """The encoding as a person knows it: "UTF-8", "Windows-1252 (Latin-1)"."""
+        from devotion.ingest.reader import ENCODING_LABELS
+
+        return ENCODING_LABELS.get(self.encoding, self.encoding)
+
+    def people_ids(self) -> tuple[tuple[int, int] | None, list[int]]:
+        """(first, last) of the people created, or None, and the people changed kept."""
+        created = None
+        if self.people_created_first is not None and self.people_created_last is not None:
+            created = (self.people_created_first, self.people_created_last)
+        return created, [int(pk) for pk in self.people_changed_ids]
+
+    def people_filter(self) -> Q:
+        """The people this import created or changed, as a filter on people (by id only)."""
+        created, changed = self.people_ids()
+        found = Q(pk__in=changed)
+        if created is not None:
+            found |= Q(pk__range=created)
+        return found

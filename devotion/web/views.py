@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from devotion.ingest.models import ImportRun
 from devotion.lib.paging import MAX_PAGES, Cursor, keyset_page, page_number
 from devotion.lib.rendering import render_page, wants_fragment
 from devotion.people.merging import MergeError, merge_people, undo_merge
@@ -101,9 +102,13 @@ def customers(request: HttpRequest) -> HttpResponse:
     people = search_people(params["q"]) if params["q"] else Person.objects.live()
     if params["stage"]:
         people = people.filter(stage=params["stage"])
+    # An import's people (its page links here): those it created or changed.
+    from_import = _import_run(request.GET.get("import"))
+    if from_import is not None:
+        people = people.filter(from_import.people_filter())
     rows, has_next = _customer_rows(people, params["sort"], page)
     # 3. An empty page needs to say why: no data yet, or nothing matches.
-    filtered = bool(params["q"] or params["stage"])
+    filtered = bool(params["q"] or params["stage"] or from_import)
     anyone = bool(rows) or (filtered and Person.objects.live().exists())
     counts = stage_counts()
     context = {
@@ -118,9 +123,22 @@ def customers(request: HttpRequest) -> HttpResponse:
         "total": sum(counts.values()),
         "sorts": SORTS.items(),
         # The current filters, to carry into the page links ("q=ada&sort=recent&").
-        "query_base": "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v),
+        "query_base": "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v)
+        + (f"import={from_import.pk}&" if from_import else ""),
+        "from_import": from_import,
     }
     return render_page(request, "web/customers.html", "results", context)
+
+
+def _import_run(value: str | None) -> ImportRun | None:
+    """The import named by ``?import=ID``; None for no value or a bad one."""
+    if not value or not value.isdigit():
+        return None
+    return (
+        ImportRun.objects.filter(pk=int(value))
+        .only("id", "filename", "people_created_first", "people_created_last", "people_changed_ids")
+        .first()
+    )
 
 
 # ---------------------------------------------------------------- customer page
