@@ -49,6 +49,7 @@ from devotion.ingest.reader import (
     detect_format,
     sweep_scratch,
 )
+from devotion.ingest.signals import send_import_finished
 from devotion.ingest.sources import Mapper, UnknownMapping, get_mapper
 from devotion.ingest.store import DUPLICATE, REJECTED, ingest
 from devotion.lib.csvsafe import SafeWriter
@@ -385,6 +386,7 @@ class Importer:
         self._run.error = error
         self._run.finished_at = timezone.now()
         self._run.save(update_fields=["status", "error", "finished_at"])
+        send_import_finished(self._run)  # the audit log records it
 
     def _reject(self, lines: list[int], raws: list[list[str]], reason: str) -> None:
         result = self._result
