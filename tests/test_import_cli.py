@@ -29,7 +29,7 @@ def test_it_prints_one_summary_line_and_writes_the_rejects(tmp_path, capsys):
     assert capsys.readouterr().out == (
         f"orders.csv: 2 accepted, 0 duplicate, 1 rejected (see {rejects})\n"
     )
-    assert rejects.read_text().splitlines()[1].startswith("4,person.email 'nobody'")
+    assert rejects.read_text().splitlines()[1].startswith("4,email 'nobody'")
 
     call_command("import_data", "orders", str(path), "--rejects", str(tmp_path / "r.csv"))
     out = capsys.readouterr().out

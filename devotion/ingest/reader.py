@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
 import gc
 import itertools
 import json
@@ -258,6 +259,23 @@ def open_file(path: Path) -> BinaryIO:
         raise ImportFailed(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+# Devotion's own (generic) columns behind the canonical fields whose names differ, so that
+# reasons name the column the user holds ("email", not "person.email").
+GENERIC_COLUMNS = {
+    "person.email": "email",
+    "person.phone": "phone",
+    "person.external_id": "customer_id",
+    "person.name": "name",
+    "person.first_name": "first_name",
+    "person.last_name": "last_name",
+    "person.country": "country",
+    "consent.email": "consent_email",
+    "consent.sms": "consent_sms",
+    "consent.profiling": "consent_profiling",
+    **{f"lines.{name}": name for name in ("quantity", "unit_price", "discount")},
+}
+
+
 class Reader:
     """Reads one file of ``mapper``'s kind into batches of validated events and rejects."""
 
@@ -273,6 +291,8 @@ class Reader:
     ) -> None:
         """``encoding``: the file's, or None to detect it (:func:`detect_encoding`);
         ``name``: the file's name as the user knows it (an upload is kept under another)."""
+        if source == "generic" and not mapper.columns:
+            mapper = dataclasses.replace(mapper, columns=GENERIC_COLUMNS)
         self.mapper = mapper
         self.source = source
         self.fmt = fmt
