@@ -441,7 +441,7 @@ class Reader:
                 return
             except csv.Error as exc:
                 cells, error = [], f"unreadable CSV: {exc}"
-            taken = list(feed.taken)
+            taken = feed.taken  # cleared when the next record starts
             line = start + len(taken) - 1
             if len(taken) > 1 and (error or len(cells) != (width + 2 if report else width)):
                 # A quote opened and never closed (or closed rows later) swallowed the lines
