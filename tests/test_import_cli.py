@@ -29,7 +29,7 @@ def test_it_prints_one_summary_line_and_writes_the_rejects(tmp_path, capsys):
     assert capsys.readouterr().out == (
         f"orders.csv: 2 accepted, 0 duplicate, 1 rejected (see {rejects})\n"
     )
-    assert rejects.read_text().splitlines()[1].startswith("4,person.email 'nobody'")
+    assert rejects.read_text().splitlines()[1].startswith("4,email 'nobody'")
 
     call_command("import_data", "orders", str(path), "--rejects", str(tmp_path / "r.csv"))
     out = capsys.readouterr().out
@@ -55,7 +55,10 @@ def test_the_devotion_command_maps_import_to_import_data(tmp_path, capsys):
     ("args", "message"),
     [
         (["orders", "missing.csv"], "missing.csv: no such file"),
-        (["orders", "{file}", "--source", "stripe"], "missing required columns for stripe orders"),
+        (
+            ["orders", "{file}", "--source", "stripe"],
+            "looks like a Generic orders export, not Stripe orders: choose Generic",
+        ),
         (["tickets", "{file}", "--source", "shopify"], "shopify has no tickets export"),
     ],
 )

@@ -45,7 +45,7 @@ def test_a_csv_file_with_hostile_rows_keeps_the_others(tmp_path):
     result = _import(tmp_path, "orders.csv", "\n".join([HEADER, *rows]) + "\n")
     reasons = _reasons(result)
     assert (result.accepted, result.rejected) == (2, 11), reasons
-    assert reasons[3] == "person.name contains a NUL byte (\\x00)"
+    assert reasons[3] == "name contains a NUL byte (\\x00)"
     assert "date out of range: allowed from 1900-01-01" in reasons[4]
     assert "date out of range" in reasons[5]
     assert reasons[6].startswith("amount '12,34,5' is ambiguous")

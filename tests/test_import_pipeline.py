@@ -53,7 +53,7 @@ def test_the_helper_process_gives_the_same_result_and_report_as_reading_here(tmp
     assert piped.preview == local.preview
     assert piped.preview[0] == {
         "line": 20,
-        "reason": "person.email 'not-an-email' is not an e-mail address",
+        "reason": "email 'not-an-email' is not an e-mail address",
     }
     assert (there / "orders.rejected.csv").read_text() == (here / "orders.rejected.csv").read_text()
     assert _stored() == stored_locally

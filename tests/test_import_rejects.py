@@ -42,10 +42,10 @@ def test_each_rejected_row_is_reported_with_its_line_and_the_good_rows_are_kept(
     )
     assert (result.accepted, result.rejected) == (1, 7)
     assert _reasons(result) == [
-        (3, "person.email 'not-an-email' is not an e-mail address"),
+        (3, "email 'not-an-email' is not an e-mail address"),
         (4, "occurred_at 'yesterday' is not a date-time; use ISO 8601 like 2025-03-01T10:00:00Z"),
         (5, "has 4 columns, the header has 5"),
-        (7, "no identity: give person.email, person.phone or person.external_id"),
+        (7, "no identity: email, phone and customer_id are empty"),
         (8, "external_id is missing"),
         (9, "amount 'ten' is not a number"),
         (
@@ -60,7 +60,7 @@ def test_each_rejected_row_is_reported_with_its_line_and_the_good_rows_are_kept(
     assert rows[0] == ["line", "reason", *HEADER.split(",")]
     assert rows[1] == [
         "3",
-        "person.email 'not-an-email' is not an e-mail address",
+        "email 'not-an-email' is not an e-mail address",
         "o-2",
         "2025-05-01T10:00:00Z",
         "not-an-email",
@@ -111,7 +111,7 @@ def test_a_quoted_cell_spanning_lines_is_reported_at_the_line_where_the_row_star
         kind="tickets",
         name="tickets.csv",
     )
-    assert _reasons(result) == [(5, "person.email 'broken' is not an e-mail address")]
+    assert _reasons(result) == [(5, "email 'broken' is not an e-mail address")]
 
 
 def test_jsonl_lines_that_are_not_json_objects_are_rejected(tmp_path):
@@ -159,7 +159,7 @@ def test_jsonl_lines_that_are_not_json_objects_are_rejected(tmp_path):
             "s-1,2025-05-01,a@b.co,4.5",
             "rating '4.5' must be a whole number",
         ),
-        ("customers", "email,consent_email", "a@b.co,maybe", "consent.email 'maybe' is not true"),
+        ("customers", "email,consent_email", "a@b.co,maybe", "consent_email 'maybe' is not true"),
     ],
 )
 def test_generic_rows_are_checked(tmp_path, kind, header, row, reason):

@@ -55,7 +55,7 @@ def test_a_manager_uploads_a_file_and_sees_its_report(login, manager):
 
     page = client.get(f"/imports/{run.pk}/")
     assert page.status_code == 200
-    assert "person.email &#x27;not-an-email&#x27; is not an e-mail address" in page.text
+    assert "email &#x27;not-an-email&#x27; is not an e-mail address" in page.text
     assert f"/imports/{run.pk}/rejects.csv" in page.text
     assert "hx-trigger" not in page.text  # finished: no more polling
 

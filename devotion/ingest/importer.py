@@ -15,10 +15,10 @@ original row, so the rejects can be fixed and imported again. Problems with the 
 from __future__ import annotations
 
 import contextlib
-import csv
 import gc
 import itertools
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,19 +35,26 @@ from devotion.ingest.columnar import store as lane_store
 from devotion.ingest.events import Event
 from devotion.ingest.models import ImportRun
 from devotion.ingest.reader import (
+    ENCODING_LABELS,
     FORMATS,
     NOT_UTF8,
     PIPELINE_MIN_BYTES,
+    REJECTS_COLUMNS,
     Batch,
     ImportFailed,
     Reader,
     Rejected,
     Upcoming,
     batches_in_helper,
+    detect_encoding,
     detect_format,
+    sweep_scratch,
 )
+from devotion.ingest.signals import send_import_finished
 from devotion.ingest.sources import Mapper, UnknownMapping, get_mapper
 from devotion.ingest.store import DUPLICATE, REJECTED, ingest
+from devotion.lib.csvsafe import SafeWriter
+from devotion.touchpoints.signals import StoredBatch, stored
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +86,9 @@ class ImportResult:
     rejected: int = 0
     rejects_path: Path | None = None
     preview: list[dict[str, Any]] = field(default_factory=list)
+    encoding: str = "utf-8"
+    people_created: int = 0
+    people_changed: int = 0
 
     @property
     def total(self) -> int:
@@ -96,6 +106,8 @@ class ImportResult:
         )
         if self.rejected and (rejects_label or self.rejects_path):
             line += f" (see {rejects_label or self.rejects_path})"
+        if self.encoding != "utf-8":
+            line += f"; read as {ENCODING_LABELS.get(self.encoding, self.encoding)}"
         return line
 
 
@@ -141,11 +153,12 @@ class Importer:
         self.pipeline = pipeline
         self.columnar = columnar
 
-    def check(self, path: Path) -> str:
-        """Fail early (before queueing an upload) if the file cannot be read; returns its format."""
+    def check(self, path: Path, name: str = "") -> str:
+        """Fail early (before queueing an upload) if the file cannot be read; returns its format.
+        ``name``: the file's name as the user knows it (an upload is kept under another)."""
         fmt = detect_format(path, self.fmt)
         if fmt == "csv":
-            Reader(self.mapper, self.source, fmt, self.batch_size).check_header(path)
+            Reader(self.mapper, self.source, fmt, self.batch_size, name=name).check_header(path)
         return fmt
 
     # -- running ----------------------------------------------------------------------------
@@ -171,17 +184,33 @@ class Importer:
                 path=str(path.resolve()),
                 started_by=user,
             )
-        return jobs.run(run.job, lambda job: self._run_file(path, rejects, run))
+        # Scratch files a killed import left behind (order data, a spill) go first.
+        sweep_scratch(lane_store.scratch_root())
+        claimed = False
+
+        def work(job: Any) -> ImportResult:
+            nonlocal claimed
+            claimed = True
+            return self._run_file(path, rejects, run)
+
+        try:
+            return jobs.run(run.job, work)
+        finally:
+            if claimed:  # a task that found the job taken ran nothing to record
+                send_import_finished(run)  # the audit log records how it ended
 
     def _run_file(self, path: Path, rejects: Path, run: ImportRun) -> ImportResult:
         self._run = run
-        self._result = ImportResult(path.name)
+        self._result = ImportResult(run.filename or path.name)
         self._rejects_path = rejects
         self._rejects_file: TextIO | None = None
         self._rejects_writer: Any = None
         self._header: list[str] = []
         self._bytes_total = path.stat().st_size if path.exists() else 0
         self._bytes_read = 0
+        self._created: tuple[int, int] | None = None
+        self._changed: set[int] = set()
+        self._changed_first: list[int] = []  # the first CHANGED_IDS_KEPT, for the link
         run.rejects_path = ""
         run.bytes_total = self._bytes_total
         run.job.total = self._bytes_total
@@ -189,17 +218,34 @@ class Importer:
         try:
             fmt = detect_format(path, self.fmt)
             run.format = fmt
-            run.save(update_fields=["rejects_path", "bytes_total", "format"])
-            run.job.write_log(f"Reading {path.name} ({fmt}, {self._bytes_total:,} bytes).")
+            run.encoding = self._result.encoding = detect_encoding(path)
+            run.save(update_fields=["rejects_path", "bytes_total", "format", "encoding"])
+            run.job.write_log(
+                f"Reading {path.name} ({fmt}, {run.encoding_label}, {self._bytes_total:,} bytes)."
+            )
             # A report left by an earlier run of the same file would be misleading now.
             rejects.unlink(missing_ok=True)
-            reader = Reader(self.mapper, self.source, fmt, self.batch_size)
-            if not (self.columnar and self._import_columnar(reader, path)):
-                pipeline = self.pipeline
-                if pipeline is None:
-                    pipeline = self._bytes_total >= PIPELINE_MIN_BYTES
-                messages = batches_in_helper(reader, path) if pipeline else _local(reader, path)
-                self._import(messages)
+            reader = Reader(
+                self.mapper,
+                self.source,
+                fmt,
+                self.batch_size,
+                encoding=run.encoding,
+                name=self._result.filename,
+            )
+            # Note who this import created and changed, from what storage announces (in
+            # this thread only: other imports and the API may store meanwhile).
+            stored.connect(self._note_stored, dispatch_uid=f"import-{id(self)}", weak=False)
+            self._thread = threading.get_ident()
+            try:
+                if not (self.columnar and self._import_columnar(reader, path)):
+                    pipeline = self.pipeline
+                    if pipeline is None:
+                        pipeline = self._bytes_total >= PIPELINE_MIN_BYTES
+                    messages = batches_in_helper(reader, path) if pipeline else _local(reader, path)
+                    self._import(messages)
+            finally:
+                stored.disconnect(dispatch_uid=f"import-{id(self)}")
         except Exception:
             self._finish(ImportRun.Status.FAILED)
             raise
@@ -209,7 +255,9 @@ class Importer:
     def _import_columnar(self, reader: Reader, path: Path) -> bool:
         """Import through the columnar fast lane when the file qualifies; False (having
         stored nothing) when it does not. Chunks the lane cannot prove go the general way."""
-        if not lane_scan.eligible(self.kind, self.source, reader.fmt, path):
+        if reader.encoding != "utf-8" or not lane_scan.eligible(
+            self.kind, self.source, reader.fmt, path
+        ):
             return False
         reader.check_header(path)  # a missing column fails the file, as on the general path
         now = timezone.now()
@@ -283,6 +331,25 @@ class Importer:
         self._bytes_read = batch.bytes_read
         self._save_progress()
 
+    def _note_stored(self, sender: Any, batch: StoredBatch, **kwargs: Any) -> None:
+        if threading.get_ident() != self._thread:
+            return
+        if batch.people_created:
+            first, last = min(batch.people_created), max(batch.people_created)
+            if self._created is not None:
+                first, last = min(first, self._created[0]), max(last, self._created[1])
+            self._created = (first, last)
+            self._result.people_created += len(batch.people_created)
+        created = self._created
+        changed, kept = self._changed, self._changed_first
+        for pk in batch.people_changed:
+            if pk in changed or (created is not None and created[0] <= pk <= created[1]):
+                continue
+            changed.add(pk)
+            if len(kept) < ImportRun.CHANGED_IDS_KEPT:
+                kept.append(pk)
+        self._result.people_changed = len(changed)
+
     def _save_progress(self) -> None:
         result, run = self._result, self._run
         run.rows_total = result.total
@@ -291,6 +358,10 @@ class Importer:
         run.rows_rejected = result.rejected
         run.rejects_preview = result.preview
         run.bytes_read = self._bytes_read
+        run.people_created = result.people_created
+        run.people_created_first, run.people_created_last = self._created or (None, None)
+        run.people_changed = result.people_changed
+        run.people_changed_ids = self._changed_first
         if self._rejects_file is not None:
             self._rejects_file.flush()
             run.rejects_path = str(self._rejects_path)
@@ -303,6 +374,11 @@ class Importer:
                 "rejects_preview",
                 "bytes_read",
                 "rejects_path",
+                "people_created",
+                "people_created_first",
+                "people_created_last",
+                "people_changed",
+                "people_changed_ids",
             ]
         )
         run.job.set_progress(self._bytes_read)  # also tells the jobs page it is alive
@@ -331,8 +407,10 @@ class Importer:
         if self._rejects_writer is None:
             self._rejects_path.parent.mkdir(parents=True, exist_ok=True)
             self._rejects_file = self._rejects_path.open("w", encoding="utf-8", newline="")
-            self._rejects_writer = csv.writer(self._rejects_file)
-            self._rejects_writer.writerow(["line", "reason", *(self._header or ["record"])])
+            # Formula-safe: a manager opens this file in a spreadsheet. Reading it back (a
+            # fixed report imported again) takes the neutralising apostrophes off.
+            self._rejects_writer = SafeWriter(self._rejects_file, lineterminator="\r\n")
+            self._rejects_writer.writerow([*REJECTS_COLUMNS, *(self._header or ["record"])])
         for line, raw in zip(lines, raws, strict=True):
             self._rejects_writer.writerow([line, reason, *raw])
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 
 from devotion.core import queues
 from devotion.core.models import Job
@@ -77,6 +78,18 @@ class ImportRun(models.Model):
     # The first rejects, for the web page; the full list is in the rejects file.
     rejects_preview = models.JSONField(default=list, blank=True)
     rejects_path = models.CharField(max_length=1000, blank=True)
+    # The text encoding the file was read with (utf-8 or cp1252), detected from its bytes.
+    encoding = models.CharField(max_length=20, blank=True)
+    # The people the import created (person ids only grow: a range, cheap at a million rows;
+    # people another writer created meanwhile fall in it too) and changed (how many, and the
+    # first CHANGED_IDS_KEPT ids), for the run page's "see them" link.
+    people_created = models.PositiveIntegerField(default=0)
+    people_created_first = models.PositiveBigIntegerField(null=True, blank=True)
+    people_created_last = models.PositiveBigIntegerField(null=True, blank=True)
+    people_changed = models.PositiveIntegerField(default=0)
+    people_changed_ids = models.JSONField(default=list, blank=True)
+
+    CHANGED_IDS_KEPT = 200
 
     objects = ImportRunManager()
 
@@ -135,3 +148,25 @@ class ImportRun(models.Model):
         if not self.bytes_total:
             return 0
         return min(100, int(self.bytes_read * 100 / self.bytes_total))
+
+    @property
+    def encoding_label(self) -> str:
+        """The encoding as a person knows it: "UTF-8", "Windows-1252 (Latin-1)"."""
+        from devotion.ingest.reader import ENCODING_LABELS
+
+        return ENCODING_LABELS.get(self.encoding, self.encoding)
+
+    def people_ids(self) -> tuple[tuple[int, int] | None, list[int]]:
+        """(first, last) of the people created, or None, and the people changed kept."""
+        created = None
+        if self.people_created_first is not None and self.people_created_last is not None:
+            created = (self.people_created_first, self.people_created_last)
+        return created, [int(pk) for pk in self.people_changed_ids]
+
+    def people_filter(self) -> Q:
+        """The people this import created or changed, as a filter on people (by id only)."""
+        created, changed = self.people_ids()
+        found = Q(pk__in=changed)
+        if created is not None:
+            found |= Q(pk__range=created)
+        return found

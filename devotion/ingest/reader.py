@@ -14,13 +14,22 @@ rejects report do not depend on which way ran.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
+import dataclasses
 import gc
 import itertools
 import json
 import multiprocessing
+import os
+import re
+import secrets
+import shutil
+import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +52,15 @@ _EXTENSIONS = {
 }
 _DELIMITERS = (",", ";", "\t")
 NOT_UTF8 = "line is not UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)"
+# How each encoding the reader may choose is named to a person.
+ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252 (Latin-1)"}
+# The columns Devotion's rejects report puts before a file's own (see Importer._reject).
+REJECTS_COLUMNS = ["line", "reason"]
+# A rejects report neutralises cells a spreadsheet would run with a leading apostrophe
+# (devotion.lib.csvsafe); reading the report back removes it where it was added.
+_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+# Samples of each export, whose headers tell which export a file looks like.
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 # Files smaller than this are read in the importing process: starting a helper costs more.
 PIPELINE_MIN_BYTES = 4 * 1024 * 1024
 # Spreadsheet cells can be long (a ticket description), but not unbounded.
@@ -110,6 +128,130 @@ def delimiter_of(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+def detect_encoding(path: Path) -> str:
+    """``utf-8`` for UTF-8 text (with or without a byte-order mark), else ``cp1252``: what
+    Excel and older systems write on Windows, a superset of printable Latin-1.
+
+    A file with valid UTF-8 beyond ASCII stays UTF-8 even where some lines are not (those
+    lines are rejected one by one): it was written as UTF-8 and then damaged. One quick pass
+    over the bytes (about 1 s per GB).
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    seen_beyond_ascii = False
+    with open_file(path) as raw:
+        while block := raw.read(1 << 20):
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return (
+                    "utf-8" if seen_beyond_ascii or not block[: exc.start].isascii() else "cp1252"
+                )
+            seen_beyond_ascii = seen_beyond_ascii or not text.isascii()
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "utf-8" if seen_beyond_ascii else "cp1252"
+    return "utf-8"
+
+
+def _restore(cell: str) -> str:
+    """A cell of a rejects report as it was before the report neutralised it.
+
+    >>> _restore("'=1+2"), _restore("'-5"), _restore("O'Hara"), _restore("'quoted'")
+    ('=1+2', '-5', "O'Hara", "'quoted'")
+    """
+    return cell[1:] if cell.startswith(_NEUTRALISED) else cell
+
+
+def sample_columns(mapper: Mapper) -> set[str]:
+    """The columns ``mapper``'s export is known to have: its sample's header, its required
+    columns and the columns it names in its reasons (lower-cased)."""
+    known = {name for names in mapper.required for name in names}
+    for column in mapper.columns.values():
+        known.update(part.strip().lower() for part in column.split("/"))
+    sample = SAMPLES / mapper.sample if mapper.sample else None
+    if sample is not None and sample.suffix == ".csv" and sample.is_file():
+        with sample.open(encoding="utf-8-sig", newline="") as file:
+            first = file.readline()
+        cells = next(csv.reader([first], delimiter=delimiter_of(first)), [])
+        known.update(cell.strip().lower() for cell in cells)
+    return known
+
+
+def _fit(source: str, mapper: Mapper, columns: set[str]) -> int:
+    """How many of ``columns`` the export of ``mapper`` is known to have."""
+    known = sample_columns(mapper)
+    if source == "generic":
+        from devotion.ingest.sources import generic
+
+        known |= {*generic._PERSON, *generic._EVENT, *generic._ALIASES, *generic._LINE}
+        prefixes = tuple(prefix for prefix, _ in generic._PREFIXES)
+        return len(columns & known) + sum(1 for c in columns - known if c.startswith(prefixes))
+    return len(columns & known)
+
+
+def looks_like(columns: list[str]) -> tuple[str, str] | None:
+    """The (source, kind) export a header with ``columns`` (lower-cased) most looks like:
+    of the exports whose required columns it has, the one that knows most of its columns.
+
+    >>> looks_like(["name", "email", "financial status", "lineitem name", "created at"])
+    ('shopify', 'orders')
+    >>> looks_like(["nothing", "known"]) is None
+    True
+    """
+    from devotion.ingest.sources import SOURCES
+
+    present = set(columns)
+    best: tuple[tuple[int, int, bool], tuple[str, str]] | None = None
+    for source, module in SOURCES.items():
+        for kind, mapper in module.MAPPERS.items():
+            if mapper.missing_columns(present):
+                continue
+            score = (_fit(source, mapper, present), len(mapper.required), source != "generic")
+            if best is None or score > best[0]:
+                best = (score, (source, kind))
+    return best[1] if best is not None and best[0][0] else None
+
+
+def _suggestion(source: str, mapper: Mapper, columns: list[str]) -> tuple[str, str] | None:
+    """The export to choose instead, when the file clearly looks like another one: most of
+    its columns are that export's, and more of them than of the chosen one's."""
+    from devotion.ingest.sources import get_mapper
+
+    guess = looks_like(columns)
+    if guess is None or guess == (source, mapper.kind):
+        return None
+    present = set(columns)
+    theirs = _fit(guess[0], get_mapper(*guess), present)
+    ours = _fit(source, mapper, present)
+    if theirs > ours and theirs * 2 >= len(present) and ours * 2 < len(present):
+        return guess
+    return None
+
+
+def _export_label(source: str, kind: str) -> str:
+    from devotion.ingest.sources import SOURCES
+
+    return f"{SOURCES[source].LABEL.split(' (')[0]} {kind}"
+
+
+def _choose(source: str, kind: str) -> str:
+    from devotion.ingest.sources import SOURCES
+
+    return f"{SOURCES[source].LABEL}, {kind.title()}"
+
+
+def _listed(names: list[str], most: int = 8) -> str:
+    """At most ``most`` names, then how many more.
+
+    >>> _listed(["a", "b", "c"], 2)
+    'a, b and 1 more'
+    """
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+
 def open_file(path: Path) -> BinaryIO:
     try:
         return path.open("rb")
@@ -117,22 +259,63 @@ def open_file(path: Path) -> BinaryIO:
         raise ImportFailed(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+# Devotion's own (generic) columns behind the canonical fields whose names differ, so that
+# reasons name the column the user holds ("email", not "person.email").
+GENERIC_COLUMNS = {
+    "person.email": "email",
+    "person.phone": "phone",
+    "person.external_id": "customer_id",
+    "person.name": "name",
+    "person.first_name": "first_name",
+    "person.last_name": "last_name",
+    "person.country": "country",
+    "consent.email": "consent_email",
+    "consent.sms": "consent_sms",
+    "consent.profiling": "consent_profiling",
+    **{f"lines.{name}": name for name in ("quantity", "unit_price", "discount")},
+}
+
+
 class Reader:
     """Reads one file of ``mapper``'s kind into batches of validated events and rejects."""
 
-    def __init__(self, mapper: Mapper, source: str, fmt: str, batch_size: int) -> None:
+    def __init__(
+        self,
+        mapper: Mapper,
+        source: str,
+        fmt: str,
+        batch_size: int,
+        *,
+        encoding: str | None = None,
+        name: str = "",
+    ) -> None:
+        """``encoding``: the file's, or None to detect it (:func:`detect_encoding`);
+        ``name``: the file's name as the user knows it (an upload is kept under another)."""
+        if source == "generic" and not mapper.columns:
+            mapper = dataclasses.replace(mapper, columns=GENERIC_COLUMNS)
         self.mapper = mapper
         self.source = source
         self.fmt = fmt
         self.batch_size = batch_size
+        self.encoding = encoding
+        self.name = name
         self.header: list[str] = []
         self.bytes_read = 0
+        self.is_rejects_report = False  # the file is a rejects report Devotion wrote
         self._bad_lines: set[int] = set()
+        self._feed = _Lines(iter(()))
+
+    def _prepare(self, path: Path) -> None:
+        if self.encoding is None:
+            self.encoding = detect_encoding(path)
+        if not self.name:
+            self.name = path.name
 
     def batches(self, path: Path) -> Iterator[Batch]:
         """The file as batches of ``batch_size`` records, in file order."""
         self.bytes_read = 0
         self._bad_lines = set()
+        self._prepare(path)
         mapper, size = self.mapper, self.batch_size
         now = datetime.now(UTC)
         with open_file(path) as raw:
@@ -141,7 +324,7 @@ class Reader:
             batch = Batch()
             items = batch.items
             for record in self._grouped(records):
-                items.append(self._item(mapper, record, now))
+                items.append(self._item(mapper, record, now, self.fmt == "csv"))
                 if len(items) >= size:
                     batch.bytes_read = self.bytes_read
                     yield batch
@@ -157,7 +340,11 @@ class Reader:
         return [self._item(self.mapper, record, now) for record in self._grouped(records)]
 
     @staticmethod
-    def _item(mapper: Mapper, record: Record, now: datetime) -> Event | Rejected:
+    def _item(
+        mapper: Mapper, record: Record, now: datetime, columns: bool = True
+    ) -> Event | Rejected:
+        """``columns``: name fields by the CSV export's columns (a JSONL file names its own
+        fields, ``person.name``, as the reason does)."""
         if record.error:
             return Rejected(record.lines, record.raws, record.error)
         try:
@@ -168,16 +355,27 @@ class Reader:
         try:
             return validate_event(raw, now=now)
         except Reject as exc:
-            return Rejected(record.lines, record.raws, mapper.explain(str(exc)))
+            reason = mapper.explain(str(exc)) if columns else str(exc)
+            return Rejected(record.lines, record.raws, reason)
 
     def check_header(self, path: Path) -> None:
         """Raise :class:`ImportFailed` when the CSV header cannot be imported."""
+        self._prepare(path)
         with open_file(path) as raw:
             self.csv_header(self._decoded(raw), path)
 
     def _decoded(self, raw: BinaryIO) -> Iterator[str]:
-        """The file's lines as text, counting bytes; lines that are not UTF-8 are remembered
-        (and rejected with their line number) instead of stopping the import."""
+        """The file's lines as text, counting bytes; in a UTF-8 file, lines that are not
+        UTF-8 are remembered (and rejected with their line number) instead of stopping the
+        import."""
+        if self.encoding not in (None, "utf-8"):
+            for data in raw:
+                self.bytes_read += len(data)
+                try:
+                    yield data.decode("cp1252")
+                except UnicodeDecodeError:  # the five bytes cp1252 leaves out: Latin-1's
+                    yield data.decode("latin-1")
+            return
         for number, data in enumerate(raw, start=1):
             self.bytes_read += len(data)
             try:
@@ -188,45 +386,94 @@ class Reader:
             yield text.removeprefix("\ufeff") if number == 1 else text
 
     def csv_header(self, lines: Iterator[str], path: Path) -> tuple[list[str], Any]:
+        """Read the header line; returns the file's own columns and the CSV reader (which
+        reads the :class:`_Lines` kept as ``_feed``)."""
+        name = self.name or path.name
         first = next(lines, "")
         if not first.strip():
-            raise ImportFailed(f"{path.name} is empty: the first line must name the columns")
+            raise ImportFailed(f"{name} is empty: the first line must name the columns")
         if self._bad_lines:
             raise ImportFailed(
-                f"{path.name} is not UTF-8 text; save it as UTF-8 "
+                f"{name} is not UTF-8 text; save it as UTF-8 "
                 "(in Excel: Save As > CSV UTF-8) and import it again"
             )
-        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter_of(first))
+        feed = _Lines(itertools.chain([first], lines))
+        reader = csv.reader(feed, delimiter=delimiter_of(first))
         header = next(reader)
-        columns = [name.strip().lower() for name in header]
+        # A rejects report Devotion wrote, fixed and imported again: its own columns follow
+        # the line and the reason, which are not part of the data.
+        self.is_rejects_report = [h.strip().lower() for h in header[:2]] == REJECTS_COLUMNS
+        if self.is_rejects_report and len(header) > 2:
+            header = [_restore(h) for h in header[2:]]
+        columns = [h.strip().lower() for h in header]
         missing = self.mapper.missing_columns(columns)
+        chosen = (self.source, self.mapper.kind)
+        other = _suggestion(self.source, self.mapper, columns)
+        choose = (
+            f"{name} looks like a {_export_label(*other)} export, not {_export_label(*chosen)}: "
+            f"choose {_choose(*other)}"
+            if other is not None
+            else ""
+        )
         if missing:
+            found = _listed([h.strip() for h in header])
             raise ImportFailed(
-                f"{path.name} is missing required columns for {self.source} {self.mapper.kind}: "
-                f"{'; '.join(missing)} (found: {', '.join(h.strip() for h in header)})"
+                choose + " (it lacks " + "; ".join(missing) + ")"
+                if choose
+                else f"{name} is missing required columns for {self.source} {self.mapper.kind}: "
+                f"{'; '.join(missing)} (found: {found})"
             )
+        if choose:
+            raise ImportFailed(choose)
+        self._feed = feed
         return header, reader
 
     def _read_csv(self, lines: Iterator[str], path: Path) -> Iterator[Record]:
         header, reader = self.csv_header(lines, path)
+        feed = self._feed
         self.header = header
         keys = [name.strip().lower() for name in header]
         width = len(keys)
         bad_lines = self._bad_lines
+        report = self.is_rejects_report
         line = reader.line_num
         while True:
             start = line + 1
+            feed.taken.clear()
+            error = ""
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                line = reader.line_num
-                yield Record([start], [], [[]], error=f"unreadable CSV: {exc}")
+                cells, error = [], f"unreadable CSV: {exc}"
+            taken = feed.taken  # cleared when the next record starts
+            line = start + len(taken) - 1
+            if len(taken) > 1 and (error or len(cells) != (width + 2 if report else width)):
+                # A quote opened and never closed (or closed rows later) swallowed the lines
+                # after it: reject the line where it opened and read the rest again.
+                opened = _unclosed_quote(taken[0], reader.dialect)
+                if opened is not None:
+                    names = [*REJECTS_COLUMNS, *header] if report else header
+                    column = names[opened].strip() if opened < len(names) else f"{opened + 1}"
+                    feed.push_back(taken[1:])
+                    line = start
+                    raw = next(csv.reader([taken[0].rstrip("\r\n")], reader.dialect), [])
+                    yield Record(
+                        [start],
+                        [],
+                        [[_restore(cell) for cell in raw[2:]] if report else raw],
+                        error=f"a quote opened on this line in column {column} is never "
+                        'closed; close it, or double a quote inside the cell ("")',
+                    )
+                    continue
+            if error:
+                yield Record([start], [], [[]], error=error)
                 continue
-            line = reader.line_num
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue
+            if report:
+                cells = [_restore(cell) for cell in cells[2:]]
             if bad_lines and any(n in bad_lines for n in range(start, line + 1)):
                 yield Record([start], [], [cells], error=NOT_UTF8)
                 continue
@@ -294,6 +541,58 @@ class Reader:
             yield pending
 
 
+# --- Scratch folders --------------------------------------------------------------------------
+
+_SCRATCH = re.compile(r"devotion-import-(\d+)-[0-9a-f]+")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_scratch(root: Path) -> list[Path]:
+    """Remove the scratch folders under ``root`` whose import died (``kill -9``, a power cut)
+    and left them behind; returns them. A folder is named after the process that made it, so
+    a live import's folder is never touched.
+
+    >>> sweep_scratch(Path("/nonexistent"))
+    []
+    """
+    removed = []
+    with contextlib.suppress(OSError):
+        for folder in root.iterdir():
+            match = _SCRATCH.fullmatch(folder.name)
+            if match is None or not folder.is_dir():
+                continue
+            pid = int(match[1])
+            if pid == os.getpid() or _alive(pid):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@contextlib.contextmanager
+def scratch_folder(root: Path) -> Iterator[str]:
+    """A private folder (0700) under ``root`` for one import's temporary files (DuckDB's
+    spill, staged chunks full of order data), removed afterwards. Folders that dead imports
+    left behind are swept first (:func:`sweep_scratch`)."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    sweep_scratch(root)
+    folder = root / f"devotion-import-{os.getpid()}-{secrets.token_hex(4)}"
+    folder.mkdir(mode=0o700)
+    try:
+        yield str(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # --- The helper process ----------------------------------------------------------------------
 
 
@@ -301,7 +600,46 @@ class ReaderCrashed(RuntimeError):
     """The helper process reading the file failed in a way that is not the file's fault."""
 
 
-def _child(source: str, kind: str, fmt: str, batch_size: int, path: Path, conn: Any) -> None:
+class _Lines:
+    """The physical lines the CSV reader reads, remembering those of the record being read
+    (``taken``), so that lines a stray quote swallowed can be read again (``push_back``)."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._again: list[str] = []
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._again.pop() if self._again else next(self._lines)
+        self.taken.append(line)
+        return line
+
+    def push_back(self, lines: list[str]) -> None:
+        self._again.extend(reversed(lines))
+
+
+def _unclosed_quote(line: str, dialect: Any) -> int | None:
+    r"""The index of the cell of ``line`` in which a quote opens and is not closed on that
+    line, or None.
+
+    >>> _unclosed_quote('1,"Ada,ada@example.com\n', "excel"), _unclosed_quote("1,2\n", "excel")
+    (1, None)
+    """
+    parser = csv.reader([line], dialect, strict=True)
+    try:
+        next(parser, None)
+    except csv.Error:
+        cells = next(csv.reader([line], dialect), [])
+        return max(len(cells) - 1, 0)
+    return None
+
+
+def _child(
+    source: str, kind: str, fmt: str, batch_size: int, encoding: str, path: Path, conn: Any
+) -> None:
     """Body of the helper process: send the header, then each batch, then "done"."""
     from devotion.ingest.sources import get_mapper
 
@@ -312,7 +650,7 @@ def _child(source: str, kind: str, fmt: str, batch_size: int, path: Path, conn: 
     gc.disable()
     try:
         # Built here, not passed: mappers are closures, which a spawned process cannot unpickle.
-        reader = Reader(get_mapper(source, kind), source, fmt, batch_size)
+        reader = Reader(get_mapper(source, kind), source, fmt, batch_size, encoding=encoding)
         header_sent = False
         for batch in reader.batches(path):
             if not header_sent:
@@ -333,6 +671,37 @@ def _child(source: str, kind: str, fmt: str, batch_size: int, path: Path, conn: 
         conn.close()
 
 
+def _die_with_parent(parent: int) -> None:
+    """Make this helper process end when the process that started it ends, however it ends
+    (``kill -9`` included): a helper left behind holds ~300 MB, a database connection and
+    the scratch files of the import, forever.
+
+    On Linux the kernel does it (``PR_SET_PDEATHSIG``); everywhere a watching thread does it
+    too, within half a second, in case the first is not available."""
+    if sys.platform == "linux":
+        with contextlib.suppress(Exception):  # no libc to load: the thread below still watches
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # no clean-up to do: the parent's side owns every file
+
+    threading.Thread(target=watch, name="import-parent-watch", daemon=True).start()
+
+
+def _guarded(target: Callable[..., None], parent: int, *args: Any) -> None:
+    """The helper process's entry: tie its life to ``parent``, then run ``target``."""
+    _die_with_parent(parent)
+    target(*args)
+
+
 def helper_context() -> Any:
     """Fork where it is safe (Linux, one thread): instant, nothing to import again; else spawn,
     which works anywhere because this module needs no Django."""
@@ -349,7 +718,8 @@ def batches_in_helper(reader: Reader, path: Path) -> Iterator[tuple[str, Any]]:
     Raises :class:`ImportFailed` for a file that cannot be imported and
     :class:`ReaderCrashed` when the helper fails or dies; everything yielded before stays valid.
     """
-    args = (reader.source, reader.mapper.kind, reader.fmt, reader.batch_size, path)
+    reader._prepare(path)
+    args = (reader.source, reader.mapper.kind, reader.fmt, reader.batch_size, reader.encoding, path)
     for kind, payload in helper_messages(_child, args, path):
         if kind == "failed":
             raise ImportFailed(payload)
@@ -390,7 +760,7 @@ def helper_messages(
     :func:`_receive_paused`). ``upcoming`` shows that next message (see :class:`Upcoming`)."""
     context = helper_context()
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=target, args=(*args, send), daemon=True)
+    process = context.Process(target=_guarded, args=(target, os.getpid(), *args, send), daemon=True)
     process.start()
     send.close()  # only the helper writes: EOF here means it has gone
     # The thread always has the next message's receive under way (see ``ahead``).
@@ -444,9 +814,11 @@ def _receive_paused(conn: Any) -> Any:
 
 
 __all__ = [
+    "ENCODING_LABELS",
     "FORMATS",
     "NOT_UTF8",
     "PIPELINE_MIN_BYTES",
+    "REJECTS_COLUMNS",
     "Batch",
     "ImportFailed",
     "Reader",
@@ -456,8 +828,12 @@ __all__ = [
     "Upcoming",
     "batches_in_helper",
     "delimiter_of",
+    "detect_encoding",
     "detect_format",
     "helper_context",
     "helper_messages",
+    "looks_like",
     "open_file",
+    "scratch_folder",
+    "sweep_scratch",
 ]

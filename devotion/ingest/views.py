@@ -68,7 +68,8 @@ def imports(request: HttpRequest) -> HttpResponse:
             # 1. Keep the file, and check its header now so mistakes show on this form.
             path = _save_upload(data["file"])
             try:
-                Importer(data["kind"], data["source"], fmt=data["format"]).check(path)
+                importer = Importer(data["kind"], data["source"], fmt=data["format"])
+                importer.check(path, name=data["file"].name)
             except ImportFailed as exc:
                 path.unlink(missing_ok=True)
                 form.add_error("file", str(exc))

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from devotion.ingest.models import ImportRun
 from devotion.lib import money
 from devotion.lib.csvsafe import csv_lines
 from devotion.lib.paging import MAX_PAGES, Cursor, keyset_page, page_number
@@ -74,11 +75,17 @@ def customers(request: HttpRequest) -> HttpResponse:
     sort = Sort.parse(params["sort"])
     # 2. Select the people and read one page of them in the order asked for.
     people = filtered(params)
+    # An import's people (its page links here): those it created or changed.
+    from_import = _import_run(request.GET.get("import"))
+    if from_import is not None:
+        people = people.filter(from_import.people_filter())
     rows, has_next = page_rows(people, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     # 3. How many pages: the cached counts when only the stage narrows the list, else a
     #    count that stops past the last page anyone may open.
     counts = facets()
-    only_stage = not any(params[k] for k in ("q", "country", "consent", "source"))
+    only_stage = not from_import and not any(
+        params[k] for k in ("q", "country", "consent", "source")
+    )
     if only_stage:
         matching = counts.get("stage", {}).get(params["stage"], 0) if params["stage"] else None
         matching = sum(counts.get("stage", {}).values()) if matching is None else matching
@@ -91,9 +98,13 @@ def customers(request: HttpRequest) -> HttpResponse:
     for person in rows:
         person.spend_ = spends[person.pk]  # type: ignore[attr-defined]
     # 5. An empty page needs to say why: no data yet, or nothing matches.
-    is_filtered = any(params[k] for k in ("q", "stage", "country", "consent", "source"))
+    is_filtered = bool(from_import) or any(
+        params[k] for k in ("q", "stage", "country", "consent", "source")
+    )
     anyone = bool(rows) or (is_filtered and Person.objects.live().exists())
     query_base = "".join(f"{urlencode({k: v})}&" for k, v in params.items() if v and k != "sort")
+    if from_import is not None:
+        query_base += f"import={from_import.pk}&"
     context = {
         "people": rows,
         "params": params,
@@ -117,6 +128,7 @@ def customers(request: HttpRequest) -> HttpResponse:
         "query_base": f"{query_base}sort={params['sort']}&",
         "export_query": f"{query_base}sort={params['sort']}",
         "can_export": has_role(request.user, "manager"),
+        "from_import": from_import,
     }
     return render_page(request, "web/customers.html", "results", context)
 
@@ -195,6 +207,17 @@ def _export_chunk(chunk: list[Person]) -> Iterator[tuple[Any, ...]]:
     for person in chunk:
         spend = spends[person.pk]
         yield (*export_line(person), _spend_text(spend), spend.converted)
+
+
+def _import_run(value: str | None) -> ImportRun | None:
+    """The import named by ``?import=ID``; None for no value or a bad one."""
+    if not value or not value.isdigit():
+        return None
+    return (
+        ImportRun.objects.filter(pk=int(value))
+        .only("id", "filename", "people_created_first", "people_created_last", "people_changed_ids")
+        .first()
+    )
 
 
 # ---------------------------------------------------------------- customer page

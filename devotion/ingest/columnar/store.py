@@ -9,7 +9,6 @@ import concurrent.futures
 import contextlib
 import itertools
 import sqlite3
-import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from devotion.ingest import bulk
@@ -37,7 +37,7 @@ from devotion.ingest.columnar.prepare import (
     _copy_text,
 )
 from devotion.ingest.columnar.scan import SOURCE, Chunk
-from devotion.ingest.reader import Upcoming, helper_messages
+from devotion.ingest.reader import Upcoming, helper_messages, scratch_folder
 from devotion.people.models import Identity, Person, stage_for_order_count
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.touchpoints.signals import StoredBatch, send_stored
@@ -606,6 +606,12 @@ def _insert_rows(
     line_table.insert([(tp_ids[o - base], *line, *line_rest) for o, *line in chunk.lines])
 
 
+def scratch_root() -> Path:
+    """Where imports keep their temporary files: under DEVOTION_HOME, private to Devotion's
+    user and swept of what a killed import left (see :func:`.reader.sweep_scratch`)."""
+    return Path(settings.HOME) / "tmp"
+
+
 def prepared_in_helper(
     path: Path, now: datetime, upcoming: Upcoming | None = None
 ) -> Generator[tuple[Chunk, Prepared | None]]:
@@ -628,7 +634,7 @@ def prepared_in_helper(
     # SQLite's chunks come as a staged file, quick to receive: receiving ahead there measured
     # the same (three alternating pairs, 2026-11-27) and peaked at 945 MiB at 3M rows.
     with (
-        tempfile.TemporaryDirectory(prefix="devotion-import-") as spill,
+        scratch_folder(scratch_root()) as spill,
         contextlib.closing(
             helper_messages(
                 child.run,
@@ -652,4 +658,4 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text + "+00:00")
 
 
-__all__ = ["Memory", "Planner", "prepared_in_helper", "store_prepared"]
+__all__ = ["Memory", "Planner", "prepared_in_helper", "scratch_root", "store_prepared"]
