@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from devotion.demo.generator import generate
 from devotion.demo.loading import load
+from devotion.ingest.models import ImportRun
 from devotion.people.models import Identity, Merge, Person, PersonalFact
 from devotion.team.models import StaffMember
 from devotion.team.permissions import role_of
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
 def home(tmp_path, settings):
     settings.HOME = tmp_path
     settings.STATIC_ROOT = tmp_path / "static"
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed
     return tmp_path
 
@@ -42,6 +44,7 @@ def _counts() -> dict[str, int]:
         "merges": Merge.objects.count(),
         "staff": StaffMember.objects.count(),
         "users": User.objects.count(),
+        "imports": ImportRun.objects.count(),
     }
 
 
@@ -78,21 +81,28 @@ def test_it_creates_a_login_for_each_role_kept_in_a_private_file_and_the_team(ho
     assert priya.touchpoints.exists()
 
 
+# Transactional: an import counts the people it created when each batch commits.
+@pytest.mark.django_db(transaction=True)
 def test_duplicate_identities_end_up_as_one_person_at_the_right_stage(home):
     _demo()
     # Same human, two e-mail addresses, one phone: merged automatically, with the reason kept.
     merges = Merge.objects.filter(automatic=True)
     assert merges.count() == 2
     assert all("work.example" in merge.reason for merge in merges)
-    # Stripe charges (e-mail only) and phone calls (phone only) joined existing customers.
+    # Stripe charges (e-mail only) and phone calls (phone only) joined existing customers
+    # (the sample exports the demo imports last add people of their own).
+    imported = ImportRun.objects.exclude(people_created_first=None)
+    first_imported = min(imported.values_list("people_created_first", flat=True))
     for source in ("stripe", "phone"):
-        owners = Person.objects.filter(touchpoints__source=source).distinct()
+        owners = Person.objects.filter(touchpoints__source=source, pk__lt=first_imported)
+        owners = owners.distinct()
         assert owners.exists()
         for person in owners:
             assert person.identities.filter(kind="external", source="shopify").exists()
     # Nobody was split by the way an e-mail address was typed.
     live = Person.objects.live()
-    assert live.count() == 150 + 40 + 4
+    imported = sum(ImportRun.objects.values_list("people_created", flat=True))
+    assert live.count() == 150 + 40 + 4 + imported
     # Prospects are people without an order; buyers moved on by the order rules.
     assert live.filter(stage="prospect", order_count=0).count() >= 40
     assert not live.filter(stage="prospect", order_count__gt=0).exists()
@@ -114,3 +124,18 @@ def test_the_demo_keeps_its_mail_in_the_outbox_with_invitations_to_read(home):
     assert AuditEvent.objects.filter(action="team.invited").count() == 2
     _demo()  # a second run adds no e-mail
     assert OutboxMessage.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_has_finished_imports_one_with_a_rejected_row_and_their_people(home):
+    from devotion.trust.models import AuditEvent
+
+    _demo()
+    runs = ImportRun.objects.select_related("job").order_by("pk")
+    assert [run.filename for run in runs] == ["shopify_orders.csv", "stripe_charges.csv"]
+    assert all(run.job.status == "done" and run.people_created > 0 for run in runs)
+    stripe = runs.get(source="stripe")
+    assert stripe.rows_rejected == 1
+    # Its rejects report is kept with the installation's files, not next to the sample.
+    assert stripe.rejects_path.startswith(str(home / "media"))
+    assert AuditEvent.objects.filter(action="import.run").count() == 2

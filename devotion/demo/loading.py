@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from devotion.demo.generator import DemoBusiness
 from devotion.demo.texts import STAFF
+from devotion.ingest.models import ImportRun
 from devotion.ingest.store import ingest
 from devotion.team.models import Role, StaffMember
 from devotion.touchpoints.models import Touchpoint
@@ -143,6 +145,41 @@ def ensure_mail(home: Path, base_url: str) -> int:
         OutboxBackend(alias="demo").send_messages([message])
         added += 1
     return added
+
+
+# Real exports imported through the real importer, so the import history, the Jobs page and
+# the audit log have finished imports (one with a rejected row) and their people to look at.
+DEMO_IMPORTS: tuple[tuple[str, str, str], ...] = (
+    ("shopify_orders.csv", "orders", "shopify"),
+    ("stripe_charges.csv", "orders", "stripe"),
+)
+
+
+def ensure_imports() -> list[ImportRun]:
+    """Import the ``DEMO_IMPORTS`` samples from ``docs/samples/`` once each, as the demo admin.
+
+    Returns the new runs (none when an earlier run imported them, or the samples are not
+    installed). Rejects reports go under MEDIA_ROOT, never next to the samples.
+    """
+    from devotion.ingest.importer import Importer
+    from devotion.ingest.views import SAMPLES
+
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    admin = User.objects.get(username="admin")
+    runs = []
+    for name, kind, source in DEMO_IMPORTS:
+        sample = SAMPLES / name
+        if not sample.is_file() or ImportRun.objects.filter(filename=name).exists():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        run = ImportRun.objects.record(
+            kind=kind, source=source, filename=name, path=str(sample), started_by=admin
+        )
+        Importer(kind, source).run(
+            sample, rejects=folder / f"demo-{sample.stem}.rejected.csv", run=run
+        )
+        runs.append(run)
+    return runs
 
 
 def is_loaded(business: DemoBusiness) -> bool:

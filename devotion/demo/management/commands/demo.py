@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from devotion.demo.generator import SIZES, generate
-from devotion.demo.loading import ensure_logins, ensure_mail, is_loaded, load
+from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.texts import BUSINESS_NAME
 from devotion.people.models import Merge, Person
 from devotion.touchpoints.models import Touchpoint
@@ -52,10 +52,12 @@ class Command(BaseCommand):
             ) as progress:
                 task = progress.add_task("load", total=len(business.all_events))
                 load(business, lambda n: progress.advance(task, n))
-        # 4. E-mail stays in the outbox (never sent), with two invitations in it to read.
+        # 4. Real exports through the importer: imports with rejects, their jobs and people.
+        ensure_imports()
+        # 5. E-mail stays in the outbox (never sent), with two invitations in it to read.
         url = f"http://{options['host']}:{options['port']}/"
         ensure_mail(settings.HOME, url)
-        # 5. What is there now, where to look, and how to log in.
+        # 6. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:
