@@ -56,7 +56,7 @@ def test_the_customer_page_says_when_and_where_consent_was_given(login, agent, m
     )
     body = login(agent).get(reverse("customer", args=[Person.objects.get().pk])).content.decode()
     assert "E-mail marketing: <strong>given</strong>" in body
-    assert "7 Dec 2026 · shop" in body
+    assert "7 Dec 2026 · via Shop" in body
 
 
 def test_the_export_says_given_refused_or_unknown(make_event):
