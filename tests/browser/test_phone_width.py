@@ -1,6 +1,7 @@
 """No page scrolls sideways on a 390 px phone: the body fits, and wide tables scroll inside
 their own wrapper. Every signed-in page an admin can open is visited with realistic, long
-content (long e-mails, URLs, error messages), plus the sign-in page.
+content (long e-mails, URLs, error messages), plus the pages for people not signed in: sign-in,
+password reset and an invitation to join.
 
 Skipped unless DEVOTION_BROWSER_TESTS=1, like the other browser tests.
 """
@@ -12,9 +13,13 @@ import os
 import pytest
 from django.urls import reverse
 
+from devotion.core import jobs
+from devotion.core.models import OutboxMessage
 from devotion.ingest.models import ImportRun
 from devotion.ingest.store import ingest
 from devotion.people.models import Person
+from devotion.team import membership
+from devotion.team.models import Role
 from devotion.trust.models import AuditEvent
 from devotion.webhooks.models import Delivery, Subscription
 from tests.conftest import PASSWORD
@@ -93,6 +98,25 @@ def content(make_event, admin_user):
         rows_total=10,
         rows_rejected=1,
         rejects_preview=[{"line": 3, "reason": "Email 'x' is not an e-mail address " * 4}],
+        people_created=1,
+        people_created_first=person.pk,
+        people_created_last=person.pk,
+    )
+    # A job with a long label and log, besides the import's own.
+    job = jobs.create("score", "Score every customer of the shop " * 4, queue="default")
+    job.write_log("Scored 1,234,567 of 2,345,678 customers; " + "y" * 200)
+    invitation = membership.invite(
+        "a.new.teammate.with.a.very.long.address@extraordinarily-long-domain.example",
+        Role.MANAGER,
+        by=admin_user,
+    )
+    message = OutboxMessage.objects.create(
+        to=LONG_EMAIL,
+        from_email="Devotion <no-reply@extraordinarily-long-domain.example>",
+        subject="You are invited to join the team on Devotion " * 3,
+        text_body="Follow this link: https://devotion.example/invitation/" + "t" * 300,
+        status="failed",
+        error="SMTP 550: mailbox unavailable " + "z" * 200,
     )
     for _ in range(3):
         AuditEvent.objects.create(
@@ -102,7 +126,14 @@ def content(make_event, admin_user):
             object_type="person",
             object_id=str(person.pk),
         )
-    return {"person": person, "hook": hook, "run": run}
+    return {
+        "person": person,
+        "hook": hook,
+        "run": run,
+        "job": job,
+        "invitation": invitation,
+        "message": message,
+    }
 
 
 def _urls(content) -> list[str]:
@@ -110,6 +141,8 @@ def _urls(content) -> list[str]:
     return [
         reverse("customers"),
         reverse("customers") + "?q=max",
+        reverse("customers") + "?stage=active&consent=email:unknown&source=shopify&sort=-spend",
+        reverse("customers") + f"?import={run.pk}",
         reverse("customer", args=[person.pk]),
         reverse("merge-search", args=[person.pk]) + "?q=ada",
         reverse("person-erase", args=[person.pk]),
@@ -122,6 +155,21 @@ def _urls(content) -> list[str]:
         reverse("apikeys"),
         reverse("apikey-create"),
         reverse("audit"),
+        reverse("team"),
+        reverse("jobs"),
+        reverse("job", args=[content["job"].pk]),
+        reverse("job", args=[run.job_id]),
+        reverse("outbox"),
+        reverse("outbox-message", args=[content["message"].pk]),
+    ]
+
+
+def _public_urls(content) -> list[str]:
+    """Pages for people who are not signed in."""
+    return [
+        reverse("login"),
+        reverse("password_reset"),
+        reverse("invitation-accept", args=[membership.token(content["invitation"])]),
     ]
 
 
@@ -152,9 +200,14 @@ def test_no_page_scrolls_sideways_on_a_phone(live_server, admin_user, content):
         page.set_default_timeout(15_000)
         wide = {}
         try:
+            for url in _public_urls(content):
+                response = page.goto(f"{live_server.url}{url}")
+                assert response is not None and response.ok, (
+                    f"{url}: {response and response.status}"
+                )
+                if (extra := _overflow(page)) > 0:
+                    wide[url] = (extra, _widest(page))
             page.goto(f"{live_server.url}{reverse('login')}")
-            if (extra := _overflow(page)) > 0:
-                wide["login"] = extra
             page.fill("#id_username", admin_user.username)
             page.fill("#id_password", PASSWORD)
             page.click("button[type=submit]")
