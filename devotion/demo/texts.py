@@ -513,14 +513,14 @@ _NPS_GOOD = [
     "Great quality, great service.",
     "{staff} helped me choose a grinder - perfect advice.",
     "Everything arrives beautifully packed.",
-    "The {item} is the nicest thing in our kitchen.",
+    "Nothing in our kitchen beats the {item}.",
     "Small shop that actually cares.",
     "Fresh beans every time.",
 ]
 _NPS_MID = [
     "Good but shipping could be faster.",
     "Prices went up a bit.",
-    "The {item} was fine, nothing special.",
+    "Thought the {item} was fine, nothing special.",
     "Would like more decaf options.",
     "Website is a bit slow on my phone.",
     "Delivery took longer than promised.",
