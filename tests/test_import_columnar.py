@@ -13,7 +13,9 @@ from devotion.ingest import reader
 from devotion.ingest.columnar import helper, scan, store
 from devotion.ingest.columnar import prepare as preparing
 from devotion.ingest.importer import Importer
+from devotion.people.merging import merge_people, undo_merge
 from devotion.people.models import Identity, Merge, Person
+from devotion.people.spend import recount_spend
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
 # As a user runs an import: outside any transaction (the lane copies each SQLite chunk in
@@ -189,6 +191,23 @@ def test_spend_in_several_currencies_is_counted_in_the_reporting_currency_either
     assert _spend("mia@example.com") == ("164.50", True)  # 54 + 108 + 2.50; CHF left out
     assert _spend("noa@example.com") == ("11.93", False)  # 10.05 x 1.08 = 10.85, + 1.08
     assert _spend("eve@example.com") == ("1.00", True)
+
+
+def test_what_the_lane_counts_a_recount_merge_and_undo_count_alike(tmp_path, lane_use):
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join([HEADER, *MIXED]) + "\n", encoding="utf-8")
+    Importer("orders", "generic", columnar=True, batch_size=scan.CHUNK_ORDERS).run(path)
+    assert lane_use["chunks"] == 2
+    assert recount_spend() == (3, 0)  # nothing to correct
+    mia = Person.objects.get(primary_email="mia@example.com")
+    noa = Person.objects.get(primary_email="noa@example.com")
+    merge = merge_people(mia, noa, reason="same person")
+    assert _spend("mia@example.com") == ("176.43", True)  # 164.50 + 11.93
+    undo_merge(merge)
+    assert (_spend("mia@example.com"), _spend("noa@example.com")) == (
+        ("164.50", True),
+        ("11.93", False),
+    )
 
 
 def test_a_chunk_with_orders_in_yen_goes_the_general_way_and_counts_the_same(tmp_path, lane_use):
