@@ -18,6 +18,7 @@ ALIASES = {
     "demo": "demo",
     "serve": "serve",
     "worker": "worker",
+    "recount-spend": "recount_spend",
 }
 
 

@@ -55,6 +55,9 @@ def test_the_export_gives_spend_per_currency(shop, login, manager):
     header, ada, _ = rows(login(manager).get(reverse("customers-export"), {"sort": "-spend"}))
     assert ada[header.index("spent_by_currency")] == "5000 JPY + 54.00 USD"
     assert ada[header.index("spent_in_usd")] == ""  # no JPY rate: no made-up total
+    # total_spent is in USD, leaving the yen out, and says so.
+    assert ada[header.index("total_spent")] == "54.00"
+    assert ada[header.index("spend_incomplete")] == "true"
 
 
 def test_the_export_is_audited_with_counts_and_filters_but_no_personal_data(shop, login, manager):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +13,9 @@ from devotion.ingest import reader
 from devotion.ingest.columnar import helper, scan, store
 from devotion.ingest.columnar import prepare as preparing
 from devotion.ingest.importer import Importer
+from devotion.people.merging import merge_people, undo_merge
 from devotion.people.models import Identity, Merge, Person
+from devotion.people.spend import recount_spend
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
 # As a user runs an import: outside any transaction (the lane copies each SQLite chunk in
@@ -67,6 +70,12 @@ def _small_lane(monkeypatch):
     monkeypatch.setattr(scan, "CHUNK_ORDERS_POSTGRES", 4)
 
 
+@pytest.fixture(autouse=True)
+def _rates(settings):
+    """Rates for some of the files' currencies (not CHF): both ways convert alike."""
+    settings.FX_RATES = {"EUR": Decimal("1.08"), "GBP": Decimal("1.27"), "JPY": Decimal("0.0067")}
+
+
 @pytest.fixture
 def lane_use(monkeypatch):
     """How many chunks the fast lane stored, or would have but for a transaction of someone
@@ -98,7 +107,7 @@ def _state() -> dict[str, list[tuple]]:
             Person.objects,
             "display_name", "name_key", "name_key_rev", "primary_email", "primary_phone",
             "country", "first_seen_at", "last_activity_at", "order_count", "total_spent",
-            "stage", "consent_email", "consent_sms", "consent_profiling",
+            "spend_incomplete", "stage", "consent_email", "consent_sms", "consent_profiling",
         ),
         "identities": rows(
             Identity.objects, "kind", "source", "value", "raw_value", "person__primary_email"
@@ -150,7 +159,75 @@ def test_a_clean_file_goes_the_fast_way_and_stores_the_same(tmp_path, lane_use):
     assert lane == general
     assert lane_counts == general_counts == [(9, 0, 0, [])]
     ada = Person.objects.get(primary_email="ada@example.com")
-    assert (ada.order_count, str(ada.total_spent), ada.stage) == (3, "114.10", "active")
+    # 54 + 45.10 + 15 GBP, each converted at 1.27 and rounded: 68.58 + 57.28 + 19.05 USD.
+    assert (ada.order_count, str(ada.total_spent), ada.stage) == (3, "144.91", "active")
+
+
+# Spend in several currencies, over chunks of four orders: USD, EUR (one priced by its lines),
+# CHF (no rate) and none.
+MIXED = [
+    "m-1,2025-05-01T10:00:00Z,mia@example.com,,,Mia,,,,,54.00,USD,,,,,",
+    "m-2,2025-05-02T10:00:00Z,mia@example.com,,,,,,,,100.00,EUR,,,,,",
+    "m-3,2025-05-03T10:00:00Z,noa@example.com,,,Noa,,,,,,EUR,SKU-1,Mug,3,3.35,",
+    "m-4,2025-05-04T10:00:00Z,mia@example.com,,,,,,,,7.00,CHF,,,,,",
+    "m-5,2025-05-05T10:00:00Z,mia@example.com,,,,,,,,2.50,,,,,,",
+    "m-6,2025-05-06T10:00:00Z,noa@example.com,,,,,,,,1.00,EUR,,,,,",
+    "m-7,2025-05-07T10:00:00Z,eve@example.com,,,Eve,,,,,9.99,CHF,,,,,",
+    "m-8,2025-05-08T10:00:00Z,eve@example.com,,,,,,,,1.00,USD,,,,,",
+]
+
+
+def _spend(email: str) -> tuple[str, bool]:
+    person = Person.objects.get(primary_email=email)
+    return str(person.total_spent), person.spend_incomplete
+
+
+def test_spend_in_several_currencies_is_counted_in_the_reporting_currency_either_way(
+    tmp_path, lane_use
+):
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, MIXED)
+    assert lane_use["chunks"] == 2
+    assert (lane, lane_counts) == (general, general_counts)
+    assert _spend("mia@example.com") == ("164.50", True)  # 54 + 108 + 2.50; CHF left out
+    assert _spend("noa@example.com") == ("11.93", False)  # 10.05 x 1.08 = 10.85, + 1.08
+    assert _spend("eve@example.com") == ("1.00", True)
+
+
+def test_what_the_lane_counts_a_recount_merge_and_undo_count_alike(tmp_path, lane_use):
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join([HEADER, *MIXED]) + "\n", encoding="utf-8")
+    Importer("orders", "generic", columnar=True, batch_size=scan.CHUNK_ORDERS).run(path)
+    assert lane_use["chunks"] == 2
+    assert recount_spend() == (3, 0)  # nothing to correct
+    mia = Person.objects.get(primary_email="mia@example.com")
+    noa = Person.objects.get(primary_email="noa@example.com")
+    merge = merge_people(mia, noa, reason="same person")
+    assert _spend("mia@example.com") == ("176.43", True)  # 164.50 + 11.93
+    undo_merge(merge)
+    assert (_spend("mia@example.com"), _spend("noa@example.com")) == (
+        ("164.50", True),
+        ("11.93", False),
+    )
+
+
+def test_a_chunk_with_orders_in_yen_goes_the_general_way_and_counts_the_same(tmp_path, lane_use):
+    yen = "m-9,2025-05-09T10:00:00Z,mia@example.com,,,,,,,,5000,JPY,,,,,"
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, [*MIXED, yen])
+    assert lane_use["chunks"] == 2  # the third chunk (the yen order) went the general way
+    assert (lane, lane_counts) == (general, general_counts)
+    assert _spend("mia@example.com") == ("198.00", True)  # + 5000 x 0.0067
+
+
+def test_spend_carries_over_later_imports_and_merges_either_way(tmp_path, lane_use):
+    more = [
+        "n-1,2025-06-01T10:00:00Z,mia@example.com,,C-1,,,,,,10.00,GBP,,,,,",
+        "n-2,2025-06-02T10:00:00Z,,,C-1,,,,,,1.00,CHF,,,,,",
+        "n-3,2025-06-03T10:00:00Z,noa@example.com,,,,,,,,3.00,GBP,,,,,",
+    ]
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, MIXED, more)
+    assert (lane, lane_counts) == (general, general_counts)
+    assert _spend("mia@example.com") == ("177.20", True)  # + 12.70
+    assert _spend("noa@example.com") == ("15.74", False)  # + 3.81
 
 
 def test_a_short_first_chunk_stores_the_same(tmp_path, monkeypatch, lane_use):
@@ -185,7 +262,7 @@ def test_a_person_met_under_two_identities_in_one_chunk_takes_the_first_name_in_
         "Bee",
         "FR",
         4,
-        "10.00",
+        "10.80",  # 10 EUR at 1.08
     )
 
 

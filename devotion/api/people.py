@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field as NinjaField
@@ -25,8 +26,10 @@ from devotion.api.schemas import (
     PersonOut,
     TimelineOut,
 )
+from devotion.lib import money
 from devotion.people.models import Person, Stage
 from devotion.people.search import search_people
+from devotion.people.spend import spent_by_currency
 from devotion.touchpoints.models import Touchpoint
 
 router = Router(tags=["people"], auth=ApiKeyAuth("people:read"))
@@ -42,6 +45,7 @@ _SUMMARY_FIELDS = (
     "last_activity_at",
     "order_count",
     "total_spent",
+    "spend_incomplete",
     "health_score",
     "churn_probability",
 )
@@ -220,6 +224,7 @@ def get_person(request: HttpRequest, person_id: int) -> Any:
         .order_by("-occurred_at", "-id")
         .values(*_TOUCHPOINT_FIELDS)[:RECENT_TOUCHPOINTS]
     ]
+    spent = spent_by_currency([person.pk]).get(person.pk, {})
     merged_from = list(
         Person.objects.filter(merged_into=person).order_by("id").values_list("id", flat=True)
     )
@@ -240,6 +245,12 @@ def get_person(request: HttpRequest, person_id: int) -> Any:
         "aggregates": {
             "order_count": person.order_count,
             "total_spent": person.total_spent,
+            "currency": settings.REPORTING_CURRENCY,
+            "spend_incomplete": person.spend_incomplete,
+            "spent_by_currency": {
+                currency: money.rounded(amount, currency)
+                for currency, amount in sorted(spent.items())
+            },
             "first_seen_at": person.first_seen_at,
             "last_activity_at": person.last_activity_at,
         },

@@ -167,7 +167,13 @@ class PersonSummaryOut(Schema):
     stage: str
     last_activity_at: datetime | None
     order_count: int
-    total_spent: Decimal
+    total_spent: Decimal = Field(
+        description="Spend in the reporting currency (DEVOTION_CURRENCY): each order converted "
+        "with the business's rates; orders in a currency without a rate are left out."
+    )
+    spend_incomplete: bool = Field(
+        description="True when an order in a currency without a rate is left out of total_spent."
+    )
     health_score: float | None
     churn_probability: float | None
 
@@ -219,7 +225,19 @@ class TimelineOut(Schema):
 
 class AggregatesOut(Schema):
     order_count: int
-    total_spent: Decimal
+    total_spent: Decimal = Field(
+        description="Spend in the reporting currency (`currency`): each order in another "
+        "currency converted with the business's rate (DEVOTION_FX_RATES) and rounded to "
+        "cents; orders in a currency without a rate are left out (see spend_incomplete)."
+    )
+    currency: str = Field(description="The reporting currency (ISO 4217), e.g. USD.")
+    spend_incomplete: bool = Field(
+        description="True when an order in a currency without a rate is left out of total_spent."
+    )
+    spent_by_currency: dict[str, Decimal] = Field(
+        description='Order amounts added up per currency, e.g. {"EUR": "100.00", "JPY": "5000"}; '
+        "orders without a currency count in the reporting currency."
+    )
     first_seen_at: datetime | None
     last_activity_at: datetime | None
 

@@ -443,6 +443,7 @@ class Profile:
         "last_activity_at",
         "order_count",
         "total_spent",
+        "spend_incomplete",
         "stage",
         "consent_email_at",
         "consent_email_source",
@@ -471,6 +472,7 @@ class Profile:
         self.last_activity_at: datetime | None
         self.order_count: int
         self.total_spent: Decimal
+        self.spend_incomplete: bool
         self.stage: str
         if values:  # a row of COLUMNS as the database returned it
             (
@@ -485,6 +487,7 @@ class Profile:
                 last_activity_at,
                 self.order_count,
                 total_spent,
+                spend_incomplete,
                 self.stage,
                 consent_email_at,
                 self.consent_email_source,
@@ -503,6 +506,7 @@ class Profile:
             self.first_seen_at = from_db_datetime(first_seen_at)
             self.last_activity_at = from_db_datetime(last_activity_at)
             self.total_spent = from_db_decimal(total_spent)
+            self.spend_incomplete = bool(spend_incomplete)
         else:
             self.display_name = self.primary_email = self.primary_phone = self.country = ""
             self.consent_email = self.consent_sms = self.consent_profiling = None
@@ -512,6 +516,7 @@ class Profile:
             self.first_seen_at = self.last_activity_at = None
             self.order_count = 0
             self.total_spent = ZERO
+            self.spend_incomplete = False
             self.stage = Stage.PROSPECT.value
         self.changed = False  # profile fields (name, e-mail, consent...) changed
         self.counted = False  # only the aggregates changed
@@ -532,6 +537,7 @@ class Profile:
             "last_activity_at": db_datetime(self.last_activity_at),
             "order_count": self.order_count,
             "total_spent": self.total_spent,
+            "spend_incomplete": self.spend_incomplete,
             "stage": self.stage,
             "consent_email_at": db_datetime(self.consent_email_at),
             "consent_email_source": self.consent_email_source,
@@ -547,6 +553,7 @@ class Profile:
             "last_activity_at": db_datetime(self.last_activity_at),
             "order_count": self.order_count,
             "total_spent": self.total_spent,
+            "spend_incomplete": self.spend_incomplete,
             "stage": self.stage,
         }
 
@@ -624,6 +631,7 @@ def people_update(
             "last_activity_at": "timestamptz",
             "order_count": "integer",
             "total_spent": "numeric",
+            "spend_incomplete": "boolean",
         }
         unnest = ", ".join(f"%s::{types.get(c, 'text')}[]" for c in columns)
         sets = ", ".join(f"{c} = v.{c}" for c in columns)

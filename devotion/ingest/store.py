@@ -62,6 +62,7 @@ from devotion.ingest.bulk import (
 from devotion.ingest.events import Event, Reject, validate_event
 from devotion.people.merging import merge_people
 from devotion.people.models import Identity, Person, PersonalFact, stage_for_order_count
+from devotion.people.spend import Rates
 from devotion.team.models import StaffMember
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.touchpoints.signals import StoredBatch, send_stored
@@ -334,6 +335,7 @@ def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
     # 5. Bring each person's profile, aggregates and stage up to date (new people start empty).
     profiles = {pk: Profile(pk) for pk in new_ids}
     profiles.update(load_people({person_of_event[i] for i in range(len(events))} - created_people))
+    rates = Rates.current()
     for index, event in enumerate(events):
         profile = profiles[person_of_event[index]]
         if outcomes[index].status == DUPLICATE:
@@ -342,7 +344,7 @@ def _store(events: Sequence[Event], now: datetime) -> list[Outcome]:
             continue
         profile.changed |= _fill_profile(profile, event)
         if event.is_touchpoint and event.occurred_at is not None:
-            _count_touchpoint(profile, event)
+            _count_touchpoint(profile, event, rates)
     for profile in profiles.values():
         profile.stage = stage_for_order_count(profile.order_count, profile.stage)
 
@@ -433,7 +435,7 @@ def _fill_profile(person: Profile, event: Event) -> bool:
     return changed
 
 
-def _count_touchpoint(person: Profile, event: Event) -> None:
+def _count_touchpoint(person: Profile, event: Event, rates: Rates) -> None:
     when = event.occurred_at
     assert when is not None
     if person.last_activity_at is None or when > person.last_activity_at:
@@ -442,7 +444,14 @@ def _count_touchpoint(person: Profile, event: Event) -> None:
         person.first_seen_at = when
     if event.kind == "order":
         person.order_count += 1
-        person.total_spent += _order_amount(event) or ZERO
+        # Spend in the reporting currency, as devotion.people.spend counts it from the
+        # stored order: its own amount, else its lines' total, converted.
+        if (amount := _stored_amount(event)) is not None:
+            value = rates.value(amount, event.currency)
+            if value is None:
+                person.spend_incomplete = True
+            else:
+                person.total_spent += value
     person.counted = True
 
 
@@ -484,9 +493,7 @@ def _insert_touchpoints(
     rows, line_rows = [], []
     for index in indexes:
         event, outcome = events[index], outcomes[index]
-        amount = event.amount
-        if amount is None and event.kind == "order" and event.lines:
-            amount = _order_amount(event)
+        amount = _stored_amount(event)
         rows.append(
             (
                 outcome.touchpoint_id,
@@ -564,6 +571,14 @@ def _store_facts(
         changed.add(index)
     table.insert(rows)
     return changed
+
+
+def _stored_amount(event: Event) -> Decimal | None:
+    """The amount stored on the event's touchpoint: its own, else an order's lines' total
+    (None for an order with neither)."""
+    if event.amount is None and event.kind == "order" and event.lines:
+        return _order_amount(event)
+    return event.amount
 
 
 def _order_amount(event: Event) -> Decimal:

@@ -63,6 +63,15 @@ def decimals(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
+def rounded(amount: Decimal, currency: str) -> Decimal:
+    """The amount with exactly the currency's decimals (as the API writes amounts).
+
+    >>> rounded(Decimal("5000.00"), "JPY"), rounded(Decimal("100"), "EUR")
+    (Decimal('5000'), Decimal('100.00'))
+    """
+    return amount.quantize(Decimal(1).scaleb(-decimals(currency)))
+
+
 def format_money(
     amount: Decimal | int | float | str | None,
     currency: str,

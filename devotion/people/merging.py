@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count as DjCount
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from devotion.people.models import (
@@ -23,6 +23,7 @@ from devotion.people.models import (
     Stage,
     stage_for_order_count,
 )
+from devotion.people.spend import spend_totals
 
 
 class MergeError(ValueError):
@@ -32,7 +33,8 @@ class MergeError(ValueError):
 def refresh_aggregates(
     person_ids: list[int], known_first: dict[int, datetime | None] | None = None
 ) -> None:
-    """Recompute order count, spend, first/last activity and the order stage from touchpoints.
+    """Recompute order count, spend (in the reporting currency, see spend.py), first/last
+    activity and the order stage from touchpoints.
 
     ``known_first``: per person, when they were first seen apart from their touchpoints (a
     sign-up date from a customers import leaves no touchpoint); first seen is the earlier of
@@ -45,16 +47,16 @@ def refresh_aggregates(
         .values("person_id")
         .annotate(
             orders=DjCount("id", filter=Q(kind="order")),
-            spent=Sum("amount", filter=Q(kind="order")),
             first=Min("occurred_at"),
             last=Max("occurred_at"),
         )
     )
     by_person: dict[int, dict[str, Any]] = {row["person_id"]: dict(row) for row in rows}
+    spent = spend_totals(person_ids)
     for person in Person.objects.filter(pk__in=person_ids):
         row: dict[str, Any] = by_person.get(person.pk, {})
         person.order_count = row.get("orders") or 0
-        person.total_spent = row.get("spent") or 0
+        person.total_spent, person.spend_incomplete = spent[person.pk]
         firsts = [when for when in (row.get("first"), known_first.get(person.pk)) if when]
         person.first_seen_at = min(firsts) if firsts else None
         person.last_activity_at = row.get("last")
@@ -67,6 +69,7 @@ def refresh_aggregates(
             update_fields=[
                 "order_count",
                 "total_spent",
+                "spend_incomplete",
                 "first_seen_at",
                 "last_activity_at",
                 "stage",

@@ -119,7 +119,12 @@ class Person(models.Model):
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     order_count = models.PositiveIntegerField(default=0)
+    # Spend in the reporting currency (DEVOTION_CURRENCY): each order converted with the
+    # business's rates (DEVOTION_FX_RATES) and rounded to cents, then added up
+    # (devotion/people/spend.py). An order in a currency without a rate is left out and
+    # ``spend_incomplete`` says so: the list sorts by this number, so it must mean one thing.
     total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    spend_incomplete = models.BooleanField(default=False)
 
     # Current scores, written by the scoring pipeline (later issues); history in ScoreSnapshot.
     health_score = models.FloatField(null=True, blank=True)

@@ -38,6 +38,7 @@ COLUMNS = (
     "country",
     "order_count",
     "total_spent",
+    "spend_incomplete",
     "last_activity_at",
     "first_seen_at",
 )
@@ -157,6 +158,7 @@ EXPORT_HEADER = (
     "country",
     "orders",
     "total_spent",
+    "spend_incomplete",
     "first_seen_at",
     "last_activity_at",
     "consent_email",
@@ -166,8 +168,8 @@ EXPORT_HEADER = (
 
 
 def export_line(person: Person) -> tuple[Any, ...]:
-    """One person as a row of the CSV export (``total_spent`` in the reporting currency
-    only where all their orders are in it: see docs)."""
+    """One person as a row of the CSV export: ``total_spent`` in the reporting currency,
+    leaving out orders in currencies without a rate (then ``spend_incomplete`` is true)."""
     from devotion.people.models import consent_status
 
     return (
@@ -179,6 +181,7 @@ def export_line(person: Person) -> tuple[Any, ...]:
         person.country,
         person.order_count,
         person.total_spent,
+        "true" if person.spend_incomplete else "false",
         person.first_seen_at.isoformat() if person.first_seen_at else "",
         person.last_activity_at.isoformat() if person.last_activity_at else "",
         consent_status(person.consent_email),

@@ -1,22 +1,20 @@
 """What people spent, per currency, read from their order touchpoints.
 
-``Person.total_spent`` is a plain sum of order amounts whatever their currency, written by
-the ingest code; it is only shown as money where all of a person's orders are in the
-reporting currency. Everywhere else the pages show these per-currency totals (and one
-converted total when the business supplied a rate for each currency).
+``Person.total_spent`` is spend in the reporting currency (each order converted with the
+business's rates; see devotion/people/spend.py), which the customers list sorts by. The
+pages show these per-currency totals, and one converted total when the business supplied a
+rate for each currency.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
 
 from devotion.lib import money
-from devotion.touchpoints.models import Touchpoint
+from devotion.people.spend import spent_by_currency
 
 
 @dataclass(slots=True)
@@ -48,14 +46,5 @@ def _spend(by_currency: dict[str, Decimal]) -> Spend:
 def spend_of(person_ids: list[int]) -> dict[int, Spend]:
     """Spend per person for these people, in one query (an order without a currency counts
     in the reporting currency)."""
-    reporting = settings.REPORTING_CURRENCY
-    grouped: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    rows = (
-        Touchpoint.objects.filter(person_id__in=person_ids, kind="order", amount__isnull=False)
-        .values_list("person_id", "currency")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for person_id, currency, total in rows:
-        grouped[person_id][currency or reporting] += total
-    return {pk: _spend(dict(grouped.get(pk, {}))) for pk in person_ids}
+    grouped = spent_by_currency(person_ids)
+    return {pk: _spend(grouped.get(pk, {})) for pk in person_ids}

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 
-def run(path: str, now: datetime, chunk_orders: int, spill: str, conn: Any) -> None:
+def run(path: str, now: datetime, chunk_orders: int, spill: str, rates: Any, conn: Any) -> None:
     import django
     from django.apps import apps
 
@@ -18,4 +18,4 @@ def run(path: str, now: datetime, chunk_orders: int, spill: str, conn: Any) -> N
         django.setup()
     from devotion.ingest.columnar.helper import serve_chunks
 
-    serve_chunks(path, now, chunk_orders, spill, conn)
+    serve_chunks(path, now, chunk_orders, spill, rates, conn)

@@ -14,16 +14,21 @@ from typing import Any
 from devotion.ingest.columnar.prepare import NotFast, prepare
 from devotion.ingest.columnar.scan import Chunk, ColumnarFile, _first_line
 from devotion.ingest.reader import Record
+from devotion.people.spend import Rates
 
 
-def serve_chunks(path: str, now: datetime, chunk_orders: int, spill: str, conn: Any) -> None:
-    """Body of the helper process: "unfit", or each chunk then "done"."""
+def serve_chunks(
+    path: str, now: datetime, chunk_orders: int, spill: str, rates: Rates, conn: Any
+) -> None:
+    """Body of the helper process: "unfit", or each chunk then "done". ``rates``: the
+    importing process's reporting currency and rates (its settings, not this process's)."""
     # Everything made here lives for one chunk and is freed by reference counting: see
     # reader._child.
     gc.freeze()
     gc.disable()
     try:
         source = ColumnarFile(Path(path), now=now, spill=spill)
+        source.rates = rates
         try:
             if not source.load():
                 conn.send(("unfit", None))

@@ -14,6 +14,7 @@ from devotion.ingest import bulk
 from devotion.ingest.columnar.scan import SOURCE, Chunk, ColumnarFile
 from devotion.lib.normalize import normalize_phone
 from devotion.people.models import Identity
+from devotion.people.spend import Rates
 from devotion.touchpoints.models import OrderLine, Touchpoint
 
 
@@ -29,6 +30,8 @@ class WrittenMeanwhile(NotFast):
 # The order touchpoint's columns that come from the order (the staged ``tp`` table's, after
 # ``o`` and ``g``).
 _FROM_ORDER = ("external_id", "occurred_at", "channel", "amount", "currency")
+# An order's value when its currency has no rate (see prepare).
+_NO_RATE = Decimal(-1)
 # Identities remembered between chunks at most (see store.Memory).
 MEMORY_LIMIT = 300_000
 
@@ -65,7 +68,11 @@ class Prepared:
     firsts: list[tuple[Any, ...]]  # (index, value, index, value, ...)
     seen: list[tuple[str, str]]  # its first and last order time, as stored
     counts: list[int]
-    spent: list[str | None]  # its orders' amounts added up; None when none had one
+    # Its orders' amounts in the reporting currency added up (devotion.people.spend); None
+    # when none had one.
+    spent: list[str | None]
+    # Whether it has an order in a currency without a rate (left out of ``spent``).
+    incomplete: list[bool]
     raw_of_key: dict[Key, str]  # each identity as first written in the file (see prepare)
     staged: str = ""  # SQLite: the file with tables ``tp`` and ``line``
     copy: CopyText | None = None  # PostgreSQL
@@ -132,6 +139,18 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
                 raw_of_key.setdefault(key, raw)
         keys_of.append(keys)
 
+    # Spend in the reporting currency, per order (as the general path counts it): orders in
+    # it or in none count as written, others converted with the importer's rates, and an
+    # order whose currency has no rate counts nothing and marks its group (see Prepared).
+    rates = source.rates or Rates.current()
+    home = ("", rates.reporting)
+    values: list[Decimal | None] = [
+        None if amount is None else Decimal(amount) if row[11] in home else (
+            rates.value(Decimal(amount), row[11]) if row[11] in rates.rates else _NO_RATE
+        )
+        for row, amount in zip(rows, amounts, strict=True)
+    ]  # fmt: skip
+
     groups = bulk.group_by_keys(keys_of)
     group_of = [0] * len(rows)
     prepared = Prepared(
@@ -142,12 +161,14 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
         seen=[],
         counts=[],
         spent=[],
+        incomplete=[],
         raw_of_key=raw_of_key,
     )
     for g, members in enumerate(groups):  # members come in file order
         keys_seen: dict[Key, None] = {}
         firsts: list[Any] = [-1, "", -1, "", -1, "", -1, ""]
         spent = None
+        incomplete = False
         first_seen = last_seen = rows[members[0]][2]
         for i in members:
             group_of[i] = g
@@ -165,13 +186,16 @@ def prepare(source: ColumnarFile, chunk: Chunk) -> Prepared:
                 firsts[2], firsts[3] = i, row[8]
             # The stored time text orders as the times do (one format, UTC).
             first_seen, last_seen = min(first_seen, row[2]), max(last_seen, row[2])
-            if (amount := amounts[i]) is not None:
-                spent = Decimal(amount) if spent is None else spent + Decimal(amount)
+            if (value := values[i]) is _NO_RATE:
+                incomplete = True
+            elif value is not None:
+                spent = value if spent is None else spent + value
         prepared.keys.append(tuple(keys_seen))
         prepared.firsts.append(tuple(firsts))
         prepared.seen.append((first_seen, last_seen))
         prepared.counts.append(len(members))
         prepared.spent.append(None if spent is None else str(spent))
+        prepared.incomplete.append(incomplete)
 
     if bulk.on_postgres():
         # The columns after id and person (bulk.TOUCHPOINT_FIELDS, then the defaults).

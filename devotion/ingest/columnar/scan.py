@@ -172,6 +172,8 @@ class ColumnarFile:
         self._file: Any = None  # the file as text, read a chunk at a time (see _cells)
         self._next = 0  # the data row it is at (0-based)
         self._money: dict[str, str] = {}  # money as written: as stored
+        # The importer's devotion.people.spend.Rates (see prepare); None: the settings'.
+        self.rates: Any = None
 
     def close(self) -> None:
         self.db.close()

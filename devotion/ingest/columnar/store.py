@@ -39,6 +39,7 @@ from devotion.ingest.columnar.prepare import (
 from devotion.ingest.columnar.scan import SOURCE, Chunk
 from devotion.ingest.reader import Upcoming, helper_messages, scratch_folder
 from devotion.people.models import Identity, Person, stage_for_order_count
+from devotion.people.spend import Rates
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.touchpoints.signals import StoredBatch, send_stored
 
@@ -434,6 +435,7 @@ def _add_groups(
 ) -> None:
     """Add these groups' orders to their people's profiles (see _store, step 2)."""
     fills: dict[tuple[int, int], tuple[int, str]] = {}
+    incomplete = chunk.incomplete
     for g in groups:
         pk = person_of[g]
         profile = profiles[pk]
@@ -452,6 +454,8 @@ def _add_groups(
         profile.order_count += chunk.counts[g]
         if (spent := chunk.spent[g]) is not None:
             profile.total_spent += Decimal(spent)
+        if incomplete[g]:
+            profile.spend_incomplete = True
         profile.counted = True
     for (pk, f), (_, value) in fills.items():
         profile = profiles[pk]
@@ -541,7 +545,7 @@ def _people_tails(profiles: list[bulk.Profile], now: datetime) -> list[str]:
             f"{_copy_bool(p.consent_email)}\t{_copy_bool(p.consent_sms)}\t"
             f"{_copy_bool(p.consent_profiling)}\t{_copy_time(p.first_seen_at)}\t"
             f"{_copy_time(p.last_activity_at)}\t{p.order_count}\t{p.total_spent}\t"
-            f"{p.stage}\t{_copy_time(p.consent_email_at)}\t{_copy_escape(p.consent_email_source)}"
+            f"{_copy_bool(p.spend_incomplete)}\t{p.stage}\t{_copy_time(p.consent_email_at)}\t{_copy_escape(p.consent_email_source)}"
             f"\t{_copy_time(p.consent_sms_at)}\t{_copy_escape(p.consent_sms_source)}"
             f"\t{_copy_time(p.consent_profiling_at)}\t{_copy_escape(p.consent_profiling_source)}"
             f"{rest}\n"
@@ -638,7 +642,7 @@ def prepared_in_helper(
         contextlib.closing(
             helper_messages(
                 child.run,
-                (str(path), now, orders, spill),
+                (str(path), now, orders, spill, Rates.current()),
                 path,
                 ahead=postgres,
                 upcoming=upcoming if postgres else None,
