@@ -237,12 +237,13 @@ def _create_keys(scopes: list[str], env: dict[str, str]) -> dict[str, str]:
     code = (
         "from devotion.api.models import ApiKey\n"
         f"for scopes in {scopes!r}:\n"
-        "    print(ApiKey.create('fuzz', scopes.split(','))[1])\n"
+        "    print('key', ApiKey.create('fuzz', scopes.split(','))[1])\n"
     )
     out = subprocess.run(
         [str(BIN / "devotion"), "shell", "-c", code], env=env, stdout=subprocess.PIPE, check=True
     ).stdout.decode()
-    return dict(zip(scopes, out.split(), strict=True))
+    made = [line.split()[1] for line in out.splitlines() if line.startswith("key dvt_")]
+    return dict(zip(scopes, made, strict=True))
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
