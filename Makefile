@@ -4,7 +4,7 @@
 # Test that uv runs, not just that it exists: a pyenv shim can exist for another Python.
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 
-.PHONY: demo test lint check sync browser-test
+.PHONY: demo test lint check sync browser-test fuzz
 
 sync:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -19,6 +19,11 @@ test: sync
 
 browser-test: sync
 	DEVOTION_BROWSER_TESTS=1 $(UV) run --locked pytest -q -m browser
+
+# Schemathesis against a live server on a fresh demo database (about 3 minutes; see CONTRIBUTING.md).
+# DATABASE_URL=postgres://... make fuzz runs it on PostgreSQL; FUZZ_SEED=N reruns a seed.
+fuzz: sync
+	$(UV) run --locked python tools/fuzz_api.py
 
 lint: sync
 	$(UV) run --locked ruff check .
