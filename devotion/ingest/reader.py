@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -276,6 +276,24 @@ GENERIC_COLUMNS = {
 }
 
 
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
+    """The binary lines of ``raw`` split at line ends of every kind: iterating a binary file
+    splits only at LF, and a file with classic Mac line ends (CR alone, as Excel for Mac's
+    "CSV (Macintosh)" writes) would otherwise be one line that the CSV reader refuses.
+
+    >>> list(_split_lone_cr([b"a,b\\rc,d\\r", b"e\\r\\n", b"\\r\\r"]))
+    [b'a,b\\r', b'c,d\\r', b'e\\r\\n', b'\\r', b'\\r']
+    """
+    for data in raw:
+        if b"\r" in data and (data.count(b"\r") > 1 or not data.endswith((b"\r\n", b"\r"))):
+            yield from (part for part in _LONE_CR.split(data) if part)
+        else:
+            yield data
+
+
 class Reader:
     """Reads one file of ``mapper``'s kind into batches of validated events and rejects."""
 
@@ -368,6 +386,7 @@ class Reader:
         """The file's lines as text, counting bytes; in a UTF-8 file, lines that are not
         UTF-8 are remembered (and rejected with their line number) instead of stopping the
         import."""
+        raw = _split_lone_cr(raw)
         if self.encoding not in (None, "utf-8"):
             for data in raw:
                 self.bytes_read += len(data)
