@@ -286,12 +286,22 @@ def _split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
 
     >>> list(_split_lone_cr([b"a,b\\rc,d\\r", b"e\\r\\n", b"\\r\\r"]))
     [b'a,b\\r', b'c,d\\r', b'e\\r\\n', b'\\r', b'\\r']
+
+    A file whose header ends in LF keeps a CR inside a quoted cell as it is.
+
+    >>> list(_split_lone_cr([b"a,b\\n", b'"c\\rd",e\\n']))
+    [b'a,b\\n', b'"c\\rd",e\\n']
     """
-    for data in raw:
-        if b"\r" in data and (data.count(b"\r") > 1 or not data.endswith((b"\r\n", b"\r"))):
-            yield from (part for part in _LONE_CR.split(data) if part)
-        else:
-            yield data
+    lines = iter(raw)
+    first = next(lines, None)
+    if first is None:
+        return
+    if b"\r" not in first.rstrip(b"\n").rstrip(b"\r"):
+        yield first
+        yield from lines
+        return
+    for data in itertools.chain([first], lines):
+        yield from (part for part in _LONE_CR.split(data) if part)
 
 
 class Reader:
