@@ -396,16 +396,16 @@ class Reader:
         """The file's lines as text, counting bytes; in a UTF-8 file, lines that are not
         UTF-8 are remembered (and rejected with their line number) instead of stopping the
         import."""
-        raw = _split_lone_cr(raw)
+        lines: Iterable[bytes] = _split_lone_cr(raw)
         if self.encoding not in (None, "utf-8"):
-            for data in raw:
+            for data in lines:
                 self.bytes_read += len(data)
                 try:
                     yield data.decode("cp1252")
                 except UnicodeDecodeError:  # the five bytes cp1252 leaves out: Latin-1's
                     yield data.decode("latin-1")
             return
-        for number, data in enumerate(raw, start=1):
+        for number, data in enumerate(lines, start=1):
             self.bytes_read += len(data)
             try:
                 text = data.decode("utf-8")
