@@ -9,10 +9,25 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from devotion.team.models import Role, StaffMember
 
 PASSWORD = "correct-horse-battery-staple"
+
+# Property tests (tests/test_*_properties.py): a few examples in `make test`, many in CI
+# (.ci/run sets HYPOTHESIS_PROFILE=ci). Both derandomized, with no example database, so a CI
+# failure reproduces on any machine with the same command; `explore` draws new examples
+# each run, for hunting bugs by hand (it prints the seed of a failure).
+_PROPERTIES = {
+    "deadline": None,  # an import of a small file takes 50-500 ms, unevenly: no deadline
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    "print_blob": True,
+}
+settings.register_profile("default", max_examples=6, derandomize=True, database=None, **_PROPERTIES)
+settings.register_profile("ci", max_examples=150, derandomize=True, database=None, **_PROPERTIES)
+settings.register_profile("explore", max_examples=300, database=None, **_PROPERTIES)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -276,6 +276,34 @@ GENERIC_COLUMNS = {
 }
 
 
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+def _split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
+    """The binary lines of ``raw`` split at line ends of every kind: iterating a binary file
+    splits only at LF, and a file with classic Mac line ends (CR alone, as Excel for Mac's
+    "CSV (Macintosh)" writes) would otherwise be one line that the CSV reader refuses.
+
+    >>> list(_split_lone_cr([b"a,b\\rc,d\\r", b"e\\r\\n", b"\\r\\r"]))
+    [b'a,b\\r', b'c,d\\r', b'e\\r\\n', b'\\r', b'\\r']
+
+    A file whose header ends in LF keeps a CR inside a quoted cell as it is.
+
+    >>> list(_split_lone_cr([b"a,b\\n", b'"c\\rd",e\\n']))
+    [b'a,b\\n', b'"c\\rd",e\\n']
+    """
+    lines = iter(raw)
+    first = next(lines, None)
+    if first is None:
+        return
+    if b"\r" not in first.rstrip(b"\n").rstrip(b"\r"):
+        yield first
+        yield from lines
+        return
+    for data in itertools.chain([first], lines):
+        yield from (part for part in _LONE_CR.split(data) if part)
+
+
 class Reader:
     """Reads one file of ``mapper``'s kind into batches of validated events and rejects."""
 
@@ -368,15 +396,16 @@ class Reader:
         """The file's lines as text, counting bytes; in a UTF-8 file, lines that are not
         UTF-8 are remembered (and rejected with their line number) instead of stopping the
         import."""
+        lines: Iterable[bytes] = _split_lone_cr(raw)
         if self.encoding not in (None, "utf-8"):
-            for data in raw:
+            for data in lines:
                 self.bytes_read += len(data)
                 try:
                     yield data.decode("cp1252")
                 except UnicodeDecodeError:  # the five bytes cp1252 leaves out: Latin-1's
                     yield data.decode("latin-1")
             return
-        for number, data in enumerate(raw, start=1):
+        for number, data in enumerate(lines, start=1):
             self.bytes_read += len(data)
             try:
                 text = data.decode("utf-8")
