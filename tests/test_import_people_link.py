@@ -63,3 +63,13 @@ def test_a_bad_import_filter_shows_everyone(tmp_path, manager, login):
     page = login(manager).get("/customers/?import=nope")
     assert page.status_code == 200
     assert "Ada" in page.text
+
+
+def test_the_export_of_an_imports_people_holds_only_them(tmp_path, manager, login):
+    run = _import(tmp_path, "first.csv", [("ada@example.com", "Ada")])
+    _import(tmp_path, "second.csv", [("zed@example.com", "Zed")])
+    client = login(manager)
+    response = client.get(f"/customers/export.csv?import={run.pk}")
+    body = b"".join(response.streaming_content).decode()
+    assert "ada@example.com" in body
+    assert "zed@example.com" not in body

@@ -164,6 +164,9 @@ def customers_export(request: HttpRequest) -> StreamingHttpResponse:
     # 1. The same query as the page (search, filters, sort), without page limits.
     params = CustomerListForm(request.GET).values()
     people = filtered(params)
+    from_import = _import_run(request.GET.get("import"))
+    if from_import is not None:  # an import's people, as the page showed them
+        people = people.filter(from_import.people_filter())
     sort = Sort.parse(params["sort"])
     reporting = settings.REPORTING_CURRENCY
     user = request.user
@@ -192,6 +195,7 @@ def customers_export(request: HttpRequest) -> StreamingHttpResponse:
             filters={
                 "search": bool(params["q"]),
                 **{k: params[k] for k in ("stage", "country", "consent", "source") if params[k]},
+                **({"import": from_import.pk} if from_import is not None else {}),
             },
             sort=params["sort"],
         )
