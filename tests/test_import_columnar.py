@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from devotion.ingest import reader
+from devotion.ingest import helper_process as hp
 from devotion.ingest.columnar import helper, scan, store
 from devotion.ingest.columnar import prepare as preparing
 from devotion.ingest.importer import Importer
@@ -418,14 +418,15 @@ def test_a_spawned_helper_gives_the_same_result(tmp_path, monkeypatch, lane_use)
     import multiprocessing
 
     # Where forking is not safe (threads, not Linux) the helper starts a fresh interpreter.
-    monkeypatch.setattr(reader, "helper_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(hp, "helper_context", lambda: multiprocessing.get_context("spawn"))
     lane, general, lane_counts, general_counts = _both_ways(tmp_path, CLEAN + DOUBTFUL)
     assert lane_use["chunks"] == 2
     assert (lane, lane_counts) == (general, general_counts)
 
 
 @pytest.mark.skipif(
-    reader.helper_context().get_start_method() != "fork", reason="the helper is spawned here"
+    hp.helper_context().get_start_method() != "fork",
+    reason="the helper is spawned here",
 )
 def test_a_helper_that_dies_halfway_loses_nothing_stored_before(tmp_path, monkeypatch):
     import os
@@ -440,7 +441,7 @@ def test_a_helper_that_dies_halfway_loses_nothing_stored_before(tmp_path, monkey
     monkeypatch.setattr(helper, "prepare", dying)  # the forked helper inherits it
     path = tmp_path / "orders.csv"
     path.write_text("\n".join([HEADER, *CLEAN]) + "\n", encoding="utf-8")
-    with pytest.raises(reader.ReaderCrashed, match=r"stopped unexpectedly \(exit code 9\)"):
+    with pytest.raises(hp.ReaderCrashed, match=r"stopped unexpectedly \(exit code 9\)"):
         Importer("orders", "generic").run(path)
     assert Touchpoint.objects.count() == 4  # the first chunk's orders are kept
 

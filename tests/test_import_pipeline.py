@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from devotion.ingest import importer, reader
+from devotion.ingest import helper_process as hp
+from devotion.ingest import importer
 from devotion.ingest.importer import Importer, ImportFailed
 from devotion.ingest.models import ImportRun
 from devotion.ingest.store import ingest as real_ingest
@@ -16,7 +17,8 @@ from devotion.touchpoints.models import OrderLine, Touchpoint
 pytestmark = pytest.mark.django_db
 # The crash tests patch the mapper here and rely on the helper inheriting the patch (fork).
 needs_fork = pytest.mark.skipif(
-    reader.helper_context().get_start_method() != "fork", reason="the helper is spawned here"
+    hp.helper_context().get_start_method() != "fork",
+    reason="the helper is spawned here",
 )
 
 
@@ -80,7 +82,7 @@ def test_a_crash_in_the_helper_keeps_the_batches_stored_before_it(tmp_path, monk
         return real_map(self, rows)
 
     monkeypatch.setattr(importer.Mapper, "map", map_until_order_31)
-    with pytest.raises(reader.ReaderCrashed, match="MemoryError: the helper ran out of memory"):
+    with pytest.raises(hp.ReaderCrashed, match="MemoryError: the helper ran out of memory"):
         Importer("orders", batch_size=10, pipeline=True).run(path)
     run = ImportRun.objects.get()
     assert run.status == "failed"
@@ -100,7 +102,7 @@ def test_a_helper_that_dies_is_reported_and_the_batches_before_it_stay(tmp_path,
         return real_map(self, rows)
 
     monkeypatch.setattr(importer.Mapper, "map", die_at_order_21)
-    with pytest.raises(reader.ReaderCrashed, match=r"stopped unexpectedly \(exit code 9\)"):
+    with pytest.raises(hp.ReaderCrashed, match=r"stopped unexpectedly \(exit code 9\)"):
         Importer("orders", batch_size=10, pipeline=True).run(path)
     assert Touchpoint.objects.count() == 20
 
@@ -131,7 +133,7 @@ def test_a_crash_while_storing_stops_the_helper_and_a_rerun_finishes(tmp_path, m
 def test_a_spawned_helper_works_where_fork_is_not_safe(tmp_path, monkeypatch):
     import multiprocessing
 
-    monkeypatch.setattr(reader, "helper_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(hp, "helper_context", lambda: multiprocessing.get_context("spawn"))
     path = tmp_path / "orders.csv"
     _orders(path, 25, bad_every=10)
     result = Importer("orders", batch_size=10, pipeline=True).run(path)
@@ -157,7 +159,7 @@ def _count_to(last, exit_code, conn):
 @pytest.mark.parametrize("ahead", [False, True])
 def test_messages_come_in_order_either_way(tmp_path, ahead):
     got = []
-    for kind, n in reader.helper_messages(_count_to, (50, 0), tmp_path / "f.csv", ahead=ahead):
+    for kind, n in hp.helper_messages(_count_to, (50, 0), tmp_path / "f.csv", ahead=ahead):
         if kind == "done":
             break
         got.append(n)
@@ -169,8 +171,8 @@ def test_messages_come_in_order_either_way(tmp_path, ahead):
 @pytest.mark.parametrize("ahead", [False, True])
 def test_a_helper_that_dies_is_reported_after_what_it_sent(tmp_path, ahead):
     got = []
-    with pytest.raises(reader.ReaderCrashed, match=r"stopped unexpectedly \(exit code 7\)"):
-        for _, n in reader.helper_messages(_count_to, (3, 7), tmp_path / "f.csv", ahead=ahead):
+    with pytest.raises(hp.ReaderCrashed, match=r"stopped unexpectedly \(exit code 7\)"):
+        for _, n in hp.helper_messages(_count_to, (3, 7), tmp_path / "f.csv", ahead=ahead):
             got.append(n)
     assert got == [1, 2, 3]
 
@@ -180,7 +182,7 @@ def test_stopping_early_stops_the_helper_and_the_receiving_thread(tmp_path):
     import threading
 
     before = threading.active_count()
-    messages = reader.helper_messages(_count_to, (10_000, 0), tmp_path / "f.csv", ahead=True)
+    messages = hp.helper_messages(_count_to, (10_000, 0), tmp_path / "f.csv", ahead=True)
     assert next(messages) == ("n", 1)
     messages.close()  # the helper is still sending: it is stopped, the thread ends
     assert threading.active_count() == before

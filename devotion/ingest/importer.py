@@ -33,6 +33,7 @@ from devotion.ingest.columnar import prepare as lane_prepare
 from devotion.ingest.columnar import scan as lane_scan
 from devotion.ingest.columnar import store as lane_store
 from devotion.ingest.events import Event
+from devotion.ingest.helper_process import Upcoming, sweep_scratch
 from devotion.ingest.models import ImportRun
 from devotion.ingest.reader import (
     ENCODING_LABELS,
@@ -44,11 +45,9 @@ from devotion.ingest.reader import (
     ImportFailed,
     Reader,
     Rejected,
-    Upcoming,
     batches_in_helper,
     detect_encoding,
     detect_format,
-    sweep_scratch,
 )
 from devotion.ingest.signals import send_import_finished
 from devotion.ingest.sources import Mapper, UnknownMapping, get_mapper
@@ -263,7 +262,7 @@ class Importer:
         now = timezone.now()
         with contextlib.ExitStack() as stack:
             # Paused from the start: on PostgreSQL a thread receives the chunks, and a thread
-            # cannot switch the collector safely (see reader._receive_paused).
+            # cannot switch the collector safely (see helper_process._receive_paused).
             stack.enter_context(_cycle_collector_paused())
             memory = lane_store.Memory()
             upcoming = Upcoming()

@@ -37,7 +37,7 @@ from devotion.ingest.columnar.prepare import (
     _copy_text,
 )
 from devotion.ingest.columnar.scan import SOURCE, Chunk
-from devotion.ingest.reader import Upcoming, helper_messages, scratch_folder
+from devotion.ingest.helper_process import Upcoming, helper_messages, scratch_folder
 from devotion.people.models import Identity, Person, stage_for_order_count
 from devotion.people.spend import Rates
 from devotion.touchpoints.models import OrderLine, Touchpoint
@@ -612,7 +612,7 @@ def _insert_rows(
 
 def scratch_root() -> Path:
     """Where imports keep their temporary files: under DEVOTION_HOME, private to Devotion's
-    user and swept of what a killed import left (see :func:`.reader.sweep_scratch`)."""
+    user and swept of what a killed import left (see :func:`.helper_process.sweep_scratch`)."""
     return Path(settings.HOME) / "tmp"
 
 
@@ -627,7 +627,7 @@ def prepared_in_helper(
     process writes the chunk before: in a thread they would share one interpreter lock with
     the writes. The helper runs at most one chunk ahead of what this process has received
     (on PostgreSQL, of the chunk after the one being stored), so memory stays flat. Raises
-    :class:`~devotion.touchpoints.reader.ReaderCrashed` when the helper fails or dies.
+    :class:`~devotion.ingest.helper_process.ReaderCrashed` when the helper fails or dies.
     On PostgreSQL ``upcoming`` shows the chunk after the one yielded last, as it arrives (see
     :class:`Planner`).
     """
