@@ -22,6 +22,7 @@ from devotion.team import membership
 from devotion.team.models import Role
 from devotion.trust.models import AuditEvent
 from devotion.webhooks.models import Delivery, Subscription
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import PASSWORD
 
 if os.environ.get("DEVOTION_BROWSER_TESTS") != "1":
@@ -33,16 +34,6 @@ from playwright.sync_api import sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 LONG_EMAIL = "maximilian.alexander.wolfeschlegelsteinhausen@extraordinarily-long-domain.example"
 
