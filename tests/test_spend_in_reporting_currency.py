@@ -112,6 +112,25 @@ def test_recount_spend_brings_everyone_up_to_new_rates(make_event, settings, cap
     assert "2 people checked, 1 updated." in out
 
 
+def test_the_migration_recount_reads_only_people_with_orders_in_other_currencies(
+    make_event, settings
+):
+    """What migration people/0008 runs: before it, total_spent was the plain sum of amounts,
+    so only people with a foreign order can change, and only they are read."""
+    from devotion.people.spend import recount_spend
+
+    settings.FX_RATES = {"EUR": Decimal("1.08")}
+    ingest(_orders(make_event))
+    ingest([make_event(external_id="x", amount="5", person={"email": "bob@example.com"})])
+    # As the old code left it: every amount added up as if in one currency, no flag.
+    Person.objects.update(total_spent=Decimal("5154.00"), spend_incomplete=False)
+    Person.objects.filter(primary_email="bob@example.com").update(total_spent=Decimal("5.00"))
+
+    assert recount_spend(batch_size=1, foreign_only=True) == (1, 1)
+    assert _spend() == ("162.00", True)
+    assert _spend("bob@example.com") == ("5.00", False)
+
+
 def test_recount_spend_refuses_a_batch_size_below_one(db):
     from django.core.management.base import CommandError
 

@@ -12,7 +12,7 @@ not at all when its currency has no rate, and then the person's ``spend_incomple
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -111,31 +111,33 @@ def spent_by_currency(person_ids: Iterable[int]) -> dict[int, dict[str, Decimal]
 
 
 def recount_spend(
-    batch_size: int = 1000, people: Any = None, touchpoints: Any = None
+    batch_size: int = 1000, people: Any = None, touchpoints: Any = None, foreign_only: bool = False
 ) -> tuple[int, int]:
     """Recompute everyone's total spent and incomplete flag from their orders, a batch of
     people at a time (run after changing DEVOTION_CURRENCY or DEVOTION_FX_RATES). Writes only
     the people whose numbers change. Returns (people read, people changed).
 
     ``people``/``touchpoints``: the managers to use (a migration passes its historical ones).
+    ``foreign_only``: read only the people with an order in another currency than the
+    reporting one (found in one pass over the orders): the only ones whose numbers can differ
+    from a plain sum of their amounts, which is what total_spent held before conversion
+    existed (so the migration that introduced it does not read 1M people to change a few).
     """
     if people is None:
         from devotion.people.models import Person
 
         people = Person.objects
+    if touchpoints is None:
+        from devotion.touchpoints.models import Touchpoint
+
+        touchpoints = Touchpoint.objects
     rates = Rates.current()
     model = people.model
     seen = changed = 0
-    after = 0
-    while True:
+    for ids in _batches_of_people(people, touchpoints, rates, batch_size, foreign_only):
         batch = list(
-            people.filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", "total_spent", "spend_incomplete")[:batch_size]
+            people.filter(pk__in=ids).values_list("pk", "total_spent", "spend_incomplete")
         )
-        if not batch:
-            return seen, changed
-        after = batch[-1][0]
         seen += len(batch)
         totals = spend_totals([row[0] for row in batch], rates, touchpoints)
         updates = []
@@ -147,6 +149,34 @@ def recount_spend(
         if updates:
             people.bulk_update(updates, ["total_spent", "spend_incomplete"], batch_size=500)
             changed += len(updates)
+    return seen, changed
+
+
+def _batches_of_people(
+    people: Any, touchpoints: Any, rates: Rates, batch_size: int, foreign_only: bool
+) -> Iterator[list[int]]:
+    """Person ids to recount, ``batch_size`` at a time, in id order."""
+    if foreign_only:
+        found = (
+            touchpoints.filter(kind="order", amount__isnull=False)
+            .exclude(currency__in=["", rates.reporting])
+            .values_list("person_id", flat=True)
+            .distinct()
+            .order_by()
+        )
+        ids = sorted(set(found))
+        for start in range(0, len(ids), batch_size):
+            yield ids[start : start + batch_size]
+        return
+    after = 0
+    while True:
+        ids = list(
+            people.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return
+        after = ids[-1]
+        yield ids
 
 
 __all__ = ["Rates", "recount_spend", "spend_totals", "spent_by_currency"]
