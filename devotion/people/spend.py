@@ -135,9 +135,7 @@ def recount_spend(
     model = people.model
     seen = changed = 0
     for ids in _batches_of_people(people, touchpoints, rates, batch_size, foreign_only):
-        batch = list(
-            people.filter(pk__in=ids).values_list("pk", "total_spent", "spend_incomplete")
-        )
+        batch = list(people.filter(pk__in=ids).values_list("pk", "total_spent", "spend_incomplete"))
         seen += len(batch)
         totals = spend_totals([row[0] for row in batch], rates, touchpoints)
         updates = []
