@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from django.db import transaction
 from django.utils import timezone
 
 from devotion.core import jobs
@@ -364,6 +365,18 @@ class Importer:
         if self._rejects_file is not None:
             self._rejects_file.flush()
             run.rejects_path = str(self._rejects_path)
+        # One transaction for both writes: on PostgreSQL the columnar lane trusts what it
+        # remembers only when exactly one transaction (this one) ran between two of its chunks
+        # (lane_store.Memory.check); a second one made every chunk look everyone up again and
+        # cost ~40% of the import's speed.
+        with transaction.atomic():
+            self._save_counts(run)
+            run.job.set_progress(self._bytes_read)  # also tells the jobs page it is alive
+        if self.progress is not None:
+            self.progress(Progress(result.total, self._bytes_read, self._bytes_total))
+
+    @staticmethod
+    def _save_counts(run: ImportRun) -> None:
         run.save(
             update_fields=[
                 "rows_total",
@@ -380,9 +393,6 @@ class Importer:
                 "people_changed_ids",
             ]
         )
-        run.job.set_progress(self._bytes_read)  # also tells the jobs page it is alive
-        if self.progress is not None:
-            self.progress(Progress(result.total, self._bytes_read, self._bytes_total))
 
     def _finish(self, status: str) -> None:
         """Save the last counts and close the rejects report; ``jobs.run`` records the end."""
