@@ -154,3 +154,20 @@ def test_the_customers_list_sorts_by_spend_in_the_reporting_currency(
     )  # fmt: skip
     page = login(agent).get(reverse("customers"), {"sort": "-spend"}).content.decode()
     assert page.index("Yen Yui") < page.index("Dollar Dan") < page.index("Euro Eva")
+
+
+def test_pages_say_which_currencies_have_no_rate(make_event, settings, login, agent):
+    """The list sorts by spend in the reporting currency: a person whose yen orders are left
+    out of it is told so, on the list and on their page, with what to do."""
+    settings.FX_RATES = {"EUR": Decimal("1.08")}
+    ingest(_orders(make_event))
+    client = login(agent)
+    listing = client.get(reverse("customers")).content.decode()
+    assert "(no JPY rate)" in listing
+    assert "DEVOTION_FX_RATES, then run devotion recount-spend" in listing
+    ada = Person.objects.get(primary_email="ada@example.com")
+    page = client.get(reverse("customer", args=[ada.pk])).content.decode()
+    assert "(no JPY rate)" in page
+
+    settings.FX_RATES = RATES
+    assert "no JPY rate" not in client.get(reverse("customers")).content.decode()

@@ -25,6 +25,7 @@ class Spend:
     reporting: str
     totals: list[tuple[str, Decimal]] = field(default_factory=list)
     converted: Decimal | None = None
+    missing: list[str] = field(default_factory=list)  # currencies with no rate into reporting
 
     @property
     def single(self) -> bool:
@@ -40,7 +41,8 @@ def _spend(by_currency: dict[str, Decimal]) -> Spend:
     reporting = settings.REPORTING_CURRENCY
     totals = sorted(by_currency.items(), key=lambda item: (-item[1], item[0]))
     converted = money.total_in(totals, reporting, settings.FX_RATES)
-    return Spend(reporting, totals, converted)
+    missing = [cur for cur, _ in totals if cur != reporting and cur not in settings.FX_RATES]
+    return Spend(reporting, totals, converted, missing)
 
 
 def spend_of(person_ids: list[int]) -> dict[int, Spend]:
