@@ -814,3 +814,13 @@ def test_a_file_without_padded_cells_skips_the_per_row_trim_test(tmp_path, text,
         assert source._scan().spaced is spaced
     finally:
         source.close()
+
+
+def test_an_order_channel_named_by_its_platform_takes_the_general_path(tmp_path, lane_use):
+    """validate_event keeps "instagram" in extra (channel social); the lane writes no extra,
+    so such a row goes the general way and both store the platform."""
+    row = "o-50,2025-04-01T10:00:00Z,ivy@example.com,,,Ivy,,,,Instagram,20.00,USD,,,,,"
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, [row])
+    assert lane_use["chunks"] == 0
+    assert (lane, lane_counts) == (general, general_counts)
+    assert Touchpoint.objects.get(external_id="o-50").extra == {"platform": "instagram"}

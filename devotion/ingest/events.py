@@ -45,6 +45,7 @@ MIN_DATE = datetime(1900, 1, 1, tzinfo=UTC)
 EXTRA_DEPTH = 10
 EXTRA_CHARS = 100_000
 CHANNELS = kinds.CHANNEL_NAMES
+PLATFORM_CHANNELS = kinds.PLATFORM_CHANNELS
 FACT_KEY_MAX = 100
 FACT_VALUE_MAX = 500
 CENT = Decimal("0.01")
@@ -546,6 +547,9 @@ def validate_event(raw: Mapping[str, Any], *, now: datetime | None = None) -> Ev
                 f"channel {written!r} is not one of: {', '.join(kinds.CHANNELS)} "
                 "(see docs/events.md for the other names accepted)"
             )
+        if channel in PLATFORM_CHANNELS and written != channel:
+            # "instagram" is stored as channel "social": keep which platform it was.
+            extra = {"platform": written, **extra}
 
     places = _places(currency) if currency else 2
     if places < 0:

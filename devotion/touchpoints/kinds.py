@@ -69,6 +69,9 @@ CHANNEL_ALIASES: dict[str, str] = {
     "reviews": "review_site",
     "trustpilot": "review_site",
 }
+# Channels that stand for many platforms: the platform a channel alias names ("instagram" for
+# social) is kept in the touchpoint's ``extra["platform"]`` (unless the event gave one).
+PLATFORM_CHANNELS = frozenset({"social", "review_site"})
 # Every value a channel may be written as -> the channel it is.
 CHANNEL_NAMES: dict[str, str] = {**{code: code for code in CHANNELS}, **CHANNEL_ALIASES}
 

@@ -22,7 +22,7 @@ from devotion.ingest.events import CENT, FUTURE_SLACK, MIN_DATE, ZERO
 from devotion.ingest.reader import delimiter_of
 from devotion.lib.money import decimals
 from devotion.lib.normalize import EMAIL_PATTERN_ASCII
-from devotion.touchpoints.kinds import CHANNEL_NAMES
+from devotion.touchpoints.kinds import CHANNEL_NAMES, PLATFORM_CHANNELS
 from devotion.touchpoints.signals import details_wanted
 
 SOURCE = "generic"
@@ -81,7 +81,13 @@ _ASCII = r"[\x20-\x7e]*"
 # validate_event's own pattern (lib/normalize.py) for the ASCII addresses the lane takes.
 _EMAIL = EMAIL_PATTERN_ASCII.replace("'", "''")
 # Every way a channel may be written (lower-cased), as SQL; CHANNEL_NAMES says what each is.
-_CHANNELS = ", ".join("'" + name.replace("'", "''") + "'" for name in CHANNEL_NAMES)
+# A platform's name ("instagram" for social) is kept in extra by validate_event, which the
+# lane does not write: such rows take the general path.
+_CHANNELS = ", ".join(
+    "'" + name.replace("'", "''") + "'"
+    for name, channel in CHANNEL_NAMES.items()
+    if name == channel or channel not in PLATFORM_CHANNELS
+)
 
 
 def _cent_currencies() -> str:
