@@ -120,3 +120,23 @@ def make_event() -> Callable[..., dict[str, Any]]:
         return event
 
     return _make
+
+
+@pytest.fixture
+def post_events(client: Client) -> Callable[..., Any]:
+    """POST a body to /api/v1/events with a key of scope events:write (extra headers as
+    keyword arguments, e.g. HTTP_IDEMPOTENCY_KEY)."""
+    from devotion.api.models import ApiKey
+
+    _, raw = ApiKey.create("shop", ["events:write"])
+
+    def _post(body: Any, **headers: Any) -> Any:
+        return client.post(
+            "/api/v1/events",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {raw}",
+            **headers,
+        )
+
+    return _post

@@ -4,25 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from devotion.api.models import ApiKey
 from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def post(client):
-    _, raw = ApiKey.create("shop", ["events:write"])
-
-    def _post(body):
-        return client.post(
-            "/api/v1/events",
-            body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {raw}",
-        )
-
-    return _post
 
 
 def _error(response, status=422):
@@ -32,19 +16,19 @@ def _error(response, status=422):
     return error
 
 
-def test_an_empty_object_is_refused(post):
-    error = _error(post({}))
+def test_an_empty_object_is_refused(post_events):
+    error = _error(post_events({}))
     assert error["code"] == "invalid_body"
     assert "kind" in error["message"] and "events" in error["message"]
     assert Touchpoint.objects.count() == 0
 
 
-def test_an_empty_batch_is_refused(post):
-    assert _error(post({"events": []}))["code"] == "empty_batch"
+def test_an_empty_batch_is_refused(post_events):
+    assert _error(post_events({"events": []}))["code"] == "empty_batch"
 
 
-def test_an_event_without_its_required_fields_is_refused(post):
-    error = _error(post({"source": "shop", "external_id": "1"}))
+def test_an_event_without_its_required_fields_is_refused(post_events):
+    error = _error(post_events({"source": "shop", "external_id": "1"}))
     assert error["code"] == "invalid_body"
     assert error["details"] == [
         {"loc": ["body", "kind"], "message": "Field required"},
@@ -52,8 +36,8 @@ def test_an_event_without_its_required_fields_is_refused(post):
     ]
 
 
-def test_a_batch_item_that_is_not_an_event_object_is_refused(post, make_event):
-    error = _error(post({"events": [make_event(), 7, {"kind": "order"}]}))
+def test_a_batch_item_that_is_not_an_event_object_is_refused(post_events, make_event):
+    error = _error(post_events({"events": [make_event(), 7, {"kind": "order"}]}))
     assert error["code"] == "invalid_body"
     locs = [detail["loc"] for detail in error["details"]]
     assert ["body", "events", "1"] in locs
@@ -61,17 +45,19 @@ def test_a_batch_item_that_is_not_an_event_object_is_refused(post, make_event):
     assert Touchpoint.objects.count() == 0
 
 
-def test_a_person_that_is_not_an_object_is_refused(post, make_event):
-    error = _error(post(make_event(person="ada@example.com")))
+def test_a_person_that_is_not_an_object_is_refused(post_events, make_event):
+    error = _error(post_events(make_event(person="ada@example.com")))
     assert error["details"][0]["loc"] == ["body", "person"]
 
 
-def test_events_that_is_not_a_list_is_refused(post):
-    assert _error(post({"events": {"kind": "order"}}))["code"] == "invalid_body"
+def test_events_that_is_not_a_list_is_refused(post_events):
+    assert _error(post_events({"events": {"kind": "order"}}))["code"] == "invalid_body"
 
 
-def test_a_well_formed_event_with_a_bad_value_is_still_a_per_event_rejection(post, make_event):
-    response = post(make_event(occurred_at="not a date"))
+def test_a_well_formed_event_with_a_bad_value_is_still_a_per_event_rejection(
+    post_events, make_event
+):
+    response = post_events(make_event(occurred_at="not a date"))
     assert response.status_code == 200
     assert response.json()["results"][0]["status"] == "rejected"
 

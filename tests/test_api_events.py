@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from devotion.api.models import ApiKey
 from devotion.people.models import Person
 from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def post(client):
-    _, raw = ApiKey.create("shop", ["events:write"])
-
-    def _post(body, **headers):
-        return client.post(
-            "/api/v1/events",
-            body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {raw}",
-            **headers,
-        )
-
-    return _post
-
-
-def test_it_stores_one_event(post, make_event):
-    response = post(make_event(external_id="A-1"))
+def test_it_stores_one_event(post_events, make_event):
+    response = post_events(make_event(external_id="A-1"))
     assert response.status_code == 200
     body = response.json()
     assert body["created"] == 1 and body["rejected"] == 0
@@ -38,8 +21,8 @@ def test_it_stores_one_event(post, make_event):
     assert touchpoint.external_id == "A-1" and touchpoint.person_id == result["person_id"]
 
 
-def test_it_reports_each_event_of_a_batch_in_order(post, make_event):
-    post(make_event(external_id="old"))
+def test_it_reports_each_event_of_a_batch_in_order(post_events, make_event):
+    post_events(make_event(external_id="old"))
     batch = [
         make_event(external_id="new"),
         make_event(external_id="old"),  # already stored
@@ -47,7 +30,7 @@ def test_it_reports_each_event_of_a_batch_in_order(post, make_event):
         {"kind": "order", "source": "shop", "external_id": "x", "person": {}},
         make_event(kind="teleport"),
     ]
-    response = post({"events": batch})
+    response = post_events({"events": batch})
     assert response.status_code == 200
     body = response.json()
     statuses = [r["status"] for r in body["results"]]
@@ -61,8 +44,8 @@ def test_it_reports_each_event_of_a_batch_in_order(post, make_event):
     assert "reason" not in body["results"][0]
 
 
-def test_events_sharing_an_identity_become_one_person(post, make_event):
-    body = post(
+def test_events_sharing_an_identity_become_one_person(post_events, make_event):
+    body = post_events(
         {
             "events": [
                 make_event(person={"email": "ada@example.com", "phone": "+1 415 555 0123"}),
@@ -74,34 +57,34 @@ def test_events_sharing_an_identity_become_one_person(post, make_event):
     assert Person.objects.count() == 1
 
 
-def test_a_customer_record_updates_the_profile(post):
+def test_a_customer_record_updates_the_profile(post_events):
     record = {
         "kind": "customer",
         "source": "shopify",
         "person": {"email": "grace@example.com", "name": "Grace Hopper"},
         "facts": {"pet_name": "Rex"},
     }
-    assert post(record).json()["results"][0]["status"] == "created"
-    assert post(record).json()["results"][0]["status"] == "duplicate"
+    assert post_events(record).json()["results"][0]["status"] == "created"
+    assert post_events(record).json()["results"][0]["status"] == "duplicate"
     assert Person.objects.get().display_name == "Grace Hopper"
 
 
-def test_a_batch_over_1000_is_refused_with_413(post, make_event):
+def test_a_batch_over_1000_is_refused_with_413(post_events, make_event):
     events = [make_event() for _ in range(1001)]
-    response = post({"events": events})
+    response = post_events({"events": events})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "batch_too_large"
     assert Touchpoint.objects.count() == 0
 
 
-def test_a_batch_of_exactly_1000_is_stored(post, make_event):
+def test_a_batch_of_exactly_1000_is_stored(post_events, make_event):
     events = [make_event(person={"email": f"p{i}@example.com"}) for i in range(1000)]
-    body = post({"events": events}).json()
+    body = post_events({"events": events}).json()
     assert body["created"] == 1000
     assert Touchpoint.objects.count() == 1000
 
 
-def test_an_empty_batch_is_a_validation_error(post):
-    response = post({"events": []})
+def test_an_empty_batch_is_a_validation_error(post_events):
+    response = post_events({"events": []})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "empty_batch"

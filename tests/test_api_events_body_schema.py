@@ -10,29 +10,12 @@ from __future__ import annotations
 import jsonschema_rs
 import pytest
 
-from devotion.api.models import ApiKey
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def spec(client):
     return client.get("/api/openapi.json").json()
-
-
-@pytest.fixture
-def post(client):
-    _, raw = ApiKey.create("shop", ["events:write"])
-
-    def _post(body):
-        return client.post(
-            "/api/v1/events",
-            body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {raw}",
-        )
-
-    return _post
 
 
 def _body_is_valid(spec, body) -> bool:
@@ -54,15 +37,15 @@ def _body_is_valid(spec, body) -> bool:
     ids=["facts", "consent", "country", "kind", "quantity", "rating"],
 )
 def test_an_event_the_endpoint_rejects_alone_is_a_valid_body_in_the_schema(
-    spec, post, make_event, overrides
+    spec, post_events, make_event, overrides
 ):
     body = {"events": [make_event(**overrides)]}
-    response = post(body)
+    response = post_events(body)
     assert response.status_code == 200
     assert response.json()["results"][0]["status"] == "rejected"
     assert _body_is_valid(spec, body)
     single = make_event(**overrides)
-    assert post(single).status_code == 200
+    assert post_events(single).status_code == 200
     assert _body_is_valid(spec, single)
 
 
@@ -78,8 +61,8 @@ def test_an_event_the_endpoint_rejects_alone_is_a_valid_body_in_the_schema(
         [],
     ],
 )
-def test_a_body_the_endpoint_refuses_as_a_whole_is_invalid_in_the_schema(spec, post, body):
-    assert post(body).status_code == 422
+def test_a_body_the_endpoint_refuses_as_a_whole_is_invalid_in_the_schema(spec, post_events, body):
+    assert post_events(body).status_code == 422
     assert not _body_is_valid(spec, body)
 
 

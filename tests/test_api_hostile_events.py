@@ -5,26 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from devotion.api.models import ApiKey
 from devotion.touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def post(client):
-    _, raw = ApiKey.create("shop", ["events:write"])
-
-    def _post(body):
-        return client.post(
-            "/api/v1/events", body, content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {raw}",
-        )  # fmt: skip
-
-    return _post
-
-
-def test_a_batch_with_hostile_events_stores_the_others(post, make_event):
+def test_a_batch_with_hostile_events_stores_the_others(post_events, make_event):
     batch = [
         make_event(external_id="ok-1"),
         make_event(external_id="nul", person={"email": "ada@example.com", "name": "A\x00"}),
@@ -38,7 +24,7 @@ def test_a_batch_with_hostile_events_stores_the_others(post, make_event):
         make_event(external_id="mail", person={"email": "<script>alert(1)</script>@example.com"}),
         make_event(external_id="ok-2", channel="e-mail"),
     ]
-    response = post({"events": batch})
+    response = post_events({"events": batch})
     assert response.status_code == 200
     body = response.json()
     assert (body["created"], body["rejected"]) == (2, 9)
@@ -55,7 +41,7 @@ def test_a_batch_with_hostile_events_stores_the_others(post, make_event):
     assert stored == {"ok-1": "", "ok-2": "email"}
 
 
-def test_json_escapes_for_nul_and_lone_surrogates_are_rejected_per_event(post):
+def test_json_escapes_for_nul_and_lone_surrogates_are_rejected_per_event(post_events):
     body = (
         '{"events": ['
         '{"kind": "order", "source": "shop", "external_id": "a", "occurred_at": "2025-01-01",'
@@ -68,7 +54,7 @@ def test_json_escapes_for_nul_and_lone_surrogates_are_rejected_per_event(post):
         ' "person": {"email": "ada@example.com"}, "extra": {"x": -Infinity}}'
         "]}"
     )
-    response = post(body)
+    response = post_events(body)
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["rejected"] * 4
