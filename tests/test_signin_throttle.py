@@ -113,3 +113,46 @@ def test_behind_a_proxy_the_forwarded_address_counts(client, agent, manager, set
         HTTP_X_FORWARDED_FOR="198.51.100.10",
     )
     assert other_client.status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failures_sent_in_parallel_are_each_counted(agent):
+    """Guesses arriving at once (several server processes) each count: counting locks the
+    row, where the file cache's read-then-write lost all but one of a burst."""
+    import threading
+
+    from django.db import connection
+
+    from devotion.team.models import SignInFailures
+
+    if connection.vendor != "postgresql":
+        # The in-memory test database takes one writer at a time and fails the others at
+        # once (shared-cache table locks); a real SQLite file makes them wait (IMMEDIATE).
+        pytest.skip("parallel writers need PostgreSQL or a SQLite file")
+    barrier = threading.Barrier(4)
+
+    def guess(n: int) -> None:
+        barrier.wait()
+        try:
+            signin.record_failure("agnes", f"10.1.0.{n}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    account = SignInFailures.objects.get(key=signin._key("account", "agnes"))
+    assert account.count == 4
+
+
+def test_old_failures_are_forgotten(client, agent, monkeypatch):
+    from devotion.team.models import SignInFailures
+
+    _try(client, "wrong", username="someone", ip="10.9.9.9")
+    assert SignInFailures.objects.count() == 2  # the account and the address
+    later = signin._now() + 2 * 15 * 60 + 1
+    monkeypatch.setattr(signin, "_now", lambda: later)
+    _try(client, "wrong", username="other", ip="10.9.9.8")
+    assert SignInFailures.objects.count() == 2  # only the new ones

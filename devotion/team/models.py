@@ -90,3 +90,21 @@ class Invitation(models.Model):
     def is_pending(self) -> bool:
         """Neither accepted nor revoked (it may still have expired)."""
         return self.accepted_at is None and self.revoked_at is None
+
+
+class SignInFailures(models.Model):
+    """Failed sign-ins counted for one account or one client address (``key`` is a hash of
+    which). In the database so that every server process counts into the same row, one
+    failure at a time (the row is locked while it is counted): a shared file cache lost
+    counts when guesses arrived in parallel. Times are seconds since the epoch."""
+
+    key = models.CharField(max_length=64, unique=True)
+    first = models.FloatField(db_index=True)  # when the current window began
+    count = models.PositiveIntegerField(default=0)
+    locked_until = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name_plural = "sign-in failures"
+
+    def __str__(self) -> str:
+        return f"{self.count} failed sign-ins ({self.key[:14]})"

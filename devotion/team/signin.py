@@ -1,13 +1,14 @@
 """Slowing down password guessing on the sign-in pages (``/login/`` and ``/admin/login/``).
 
 Every failed sign-in is logged at WARNING (user name and client address, never the password)
-and counted twice in the cache: per account, and per client address. When either count reaches
+and counted twice in the database: per account, and per client address. When either count reaches
 its limit within the window, sign-in for that account or from that address is refused for
 ``LOGIN_LOCKOUT_MINUTES`` — even with the right password, which is not checked at all until
 the lock ends — with a message that says how long to wait.
 
-The cache is shared by every server process (a file cache by default), so the limits hold
-across workers. A successful sign-in clears the account's count.
+Every server process counts into the same rows, each failure with its row locked (see
+``SignInFailures``), so the limits hold across workers and parallel guesses. A successful
+sign-in clears the account's count; rows older than two windows are deleted as failures come.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest
+
+from devotion.team.models import SignInFailures
 
 log = logging.getLogger("devotion.signin")
 
@@ -64,38 +67,39 @@ def _window() -> int:
 def locked_for(username: str, address: str) -> int:
     """Seconds until sign-in for ``username`` from ``address`` is allowed again; 0 when it is."""
     now = _now()
-    waits = [0.0]
-    for kind, value in (("account", username), ("address", address)):
-        state = cache.get(_key(kind, value))
-        if state and state.get("locked_until", 0) > now:
-            waits.append(state["locked_until"] - now)
-    return math.ceil(max(waits))
+    keys = [_key("account", username), _key("address", address)]
+    locks = SignInFailures.objects.filter(key__in=keys, locked_until__gt=now)
+    ends = locks.values_list("locked_until", flat=True)
+    return math.ceil(max([0.0, *(end - now for end in ends)]))
 
 
 def record_failure(username: str, address: str) -> None:
     """Count a failed sign-in against the account and the address; lock whichever is full."""
     now, window, limits = _now(), _window(), _limits()
-    for kind, value in (("account", username), ("address", address)):
-        key = _key(kind, value)
-        state = cache.get(key)
-        if not state or state["first"] + window <= now:
-            state = {"first": now, "count": 0, "locked_until": 0}
-        state["count"] += 1
-        if state["count"] >= limits[kind] and state["locked_until"] <= now:
-            state["locked_until"] = now + window
-            log.warning(
-                "sign-in locked for %s minutes: %s failures for %s %r",
-                settings.LOGIN_LOCKOUT_MINUTES,
-                state["count"],
-                kind,
-                value,
+    with transaction.atomic():
+        for kind, value in (("account", username), ("address", address)):
+            row, _ = SignInFailures.objects.select_for_update().get_or_create(
+                key=_key(kind, value), defaults={"first": now}
             )
-        cache.set(key, state, timeout=2 * window)
+            if row.first + window <= now:
+                row.first, row.count, row.locked_until = now, 0, 0
+            row.count += 1
+            if row.count >= limits[kind] and row.locked_until <= now:
+                row.locked_until = now + window
+                log.warning(
+                    "sign-in locked for %s minutes: %s failures for %s %r",
+                    settings.LOGIN_LOCKOUT_MINUTES,
+                    row.count,
+                    kind,
+                    value,
+                )
+            row.save()
+        SignInFailures.objects.filter(first__lt=now - 2 * window, locked_until__lt=now).delete()
 
 
 def clear_account(username: str) -> None:
     """Forget an account's failures (after it signed in)."""
-    cache.delete(_key("account", username))
+    SignInFailures.objects.filter(key=_key("account", username)).delete()
 
 
 def on_login_failed(
