@@ -248,3 +248,23 @@ def test_erasing_scrubs_their_rows_from_import_reject_reports(
     assert "bob@example.com" in report
     run = ImportRun.objects.get()
     assert [entry["line"] for entry in run.rejects_preview] == [4]
+
+
+def test_e_mails_sent_to_them_are_exported_and_erased(client):
+    """The outbox keeps each e-mail as written: the ones to this person (alone or among
+    others) are theirs; one to an address that merely contains theirs is not."""
+    from devotion.core.models import OutboxMessage
+    from devotion.trust.privacy import export_person
+
+    person = Person.objects.create(primary_email=EMAIL)
+    Identity.objects.create(person=person, kind="email", value=EMAIL)
+    kept = OutboxMessage.Status.KEPT
+    OutboxMessage.objects.create(to=EMAIL, subject="How did we do?", status=kept)
+    OutboxMessage.objects.create(to=f"sam@shop.example, {EMAIL.upper()}", subject="Re", status=kept)
+    other = OutboxMessage.objects.create(to=f"bad{EMAIL}", subject="Not Ada", status=kept)
+
+    exported = export_person(person)
+    assert [m["subject"] for m in exported["emails_sent"]] == ["How did we do?", "Re"]
+    assert erase_preview(person)["core.OutboxMessage"] == 2
+    assert erase_person(person)["core.OutboxMessage"] == 2
+    assert list(OutboxMessage.objects.all()) == [other]

@@ -22,9 +22,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from devotion.core.models import OutboxMessage
 from devotion.followup.models import ReplyPromise
 from devotion.lib.normalize import normalize_phone
-from devotion.people.models import Identity, Merge, Person, PersonalFact
+from devotion.people.models import Identity, IdentityKind, Merge, Person, PersonalFact
 from devotion.retention.models import ScoreSnapshot
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
@@ -100,8 +101,8 @@ def export_person(person: Person) -> dict[str, Any]:
 
     Sections: the person, people merged into them, identities, facts, touchpoints (each with
     its order lines, text analysis and reply promises), score snapshots, merges, webhook
-    deliveries about them, audit events about them, and ``other`` for any further table that
-    references them or their touchpoints.
+    deliveries about them, e-mails sent to them (the outbox), audit events about them, and
+    ``other`` for any further table that references them or their touchpoints.
     """
     ids = cluster_ids(person)
     people = {row["id"]: row for row in _filter_in(Person, "pk", ids)}
@@ -164,6 +165,7 @@ def export_person(person: Person) -> dict[str, Any]:
         "score_snapshots": _filter_in(ScoreSnapshot, "person_id", ids),
         "merges": sorted(merges.values(), key=lambda row: row["id"]),
         "webhook_deliveries": _filter_in(Delivery, "person_id", ids),
+        "emails_sent": _rows(outbox_messages(_emails(ids)).order_by("pk")),
         "audit_events": audit,
         "other": {label: rows for label, rows in other.items() if rows},
     }
@@ -196,6 +198,7 @@ def erase_preview(person: Person) -> dict[str, int]:
         counts[model._meta.label] += model._default_manager.filter(
             **{f"{field.attname}__in": ids}
         ).count()
+    counts[OutboxMessage._meta.label] = outbox_messages(_emails(ids)).count()
     # A merge between two of the erased people is counted from both ends: count it once.
     counts[Merge._meta.label] = Merge.objects.filter(
         models.Q(winner_id__in=ids) | models.Q(loser_id__in=ids)
@@ -216,6 +219,7 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
     ids = cluster_ids(person)
     counts: Counter[str] = Counter()
     values = _identity_values(ids)
+    emails = _emails(ids)
     # 0. Django admin log entries about them or their rows (found while the rows still exist).
     admin_entries = _admin_log_entries(ids)
     # 1. Rows that name the person by a plain id column (no foreign key to cascade from).
@@ -228,17 +232,20 @@ def erase_person(person: Person, *, actor: Any = None, actor_label: str = "") ->
     for chunk in _chunks(ids):
         _, per_model = Person.objects.filter(pk__in=chunk).delete()
         counts.update(per_model)
-    # 3. Scrub earlier audit details about them; the actions themselves stay on record.
+    # 3. E-mails sent to them (the outbox keeps each one as written).
+    _, per_model = outbox_messages(emails).delete()
+    counts.update(per_model)
+    # 4. Scrub earlier audit details about them; the actions themselves stay on record.
     for chunk in _chunks(ids):
         AuditEvent.objects.filter(
             object_type="person", object_id__in=[str(i) for i in chunk]
         ).exclude(detail={}).update(detail={"scrubbed": "person.erased"})
-    # 4. The admin log keeps each object's name as it was ("Ada Lovelace") and what changed.
+    # 5. The admin log keeps each object's name as it was ("Ada Lovelace") and what changed.
     for chunk in _chunks(admin_entries):
         LogEntry.objects.filter(pk__in=chunk).update(
             object_repr="(erased person)", change_message=""
         )
-    # 5. Import reject reports may hold rows with their e-mail or phone: scrub them once the
+    # 6. Import reject reports may hold rows with their e-mail or phone: scrub them once the
     #    deletion has committed (files are not part of the transaction).
     transaction.on_commit(lambda: scrub_import_rejects(values))
     result = {label: n for label, n in sorted(counts.items()) if n}
@@ -302,6 +309,32 @@ def _identity_values(ids: list[int]) -> set[str]:
         ):
             values.update(v.strip().lower() for v in (value, raw) if v and v.strip())
     return values
+
+
+def _emails(ids: list[int]) -> set[str]:
+    """Every e-mail address of these people (lower-cased), as stored and as first written."""
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        rows = Identity.objects.filter(person_id__in=chunk, kind=IdentityKind.EMAIL)
+        for value, raw in rows.values_list("value", "raw_value"):
+            found.update(v.strip().lower() for v in (value, raw) if v and "@" in v)
+    return found
+
+
+def outbox_messages(emails: set[str]) -> models.QuerySet[OutboxMessage]:
+    """E-mails in the outbox addressed to any of ``emails`` (one recipient among others
+    counts; "bada@x" is not "ada@x")."""
+    if not emails:
+        return OutboxMessage.objects.none()
+    near = models.Q()
+    for email in emails:
+        near |= models.Q(to__icontains=email)
+    ids = [
+        pk
+        for pk, to in OutboxMessage.objects.filter(near).values_list("pk", "to")
+        if emails & {part.strip().lower() for part in to.split(",")}
+    ]
+    return OutboxMessage.objects.filter(pk__in=ids)
 
 
 def _names_someone(cells: list[str], values: set[str]) -> bool:
