@@ -267,16 +267,23 @@ GENERIC_COLUMNS = {
 }
 
 
-_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+# Where a line ends in a file with classic Mac line ends: after a CR, or after CR LF (a bare
+# LF there is part of a quoted cell, not a line end).
+_CR_LINE_END = re.compile(rb"(?<=\r)(?!\n)|(?<=\r\n)")
 
 
 def _split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
-    """The binary lines of ``raw`` split at line ends of every kind: iterating a binary file
-    splits only at LF, and a file with classic Mac line ends (CR alone, as Excel for Mac's
+    """The binary lines of ``raw`` split at the line ends the file uses: iterating a binary
+    file splits only at LF, and a file with classic Mac line ends (CR alone, as Excel for Mac's
     "CSV (Macintosh)" writes) would otherwise be one line that the CSV reader refuses.
 
     >>> list(_split_lone_cr([b"a,b\\rc,d\\r", b"e\\r\\n", b"\\r\\r"]))
     [b'a,b\\r', b'c,d\\r', b'e\\r\\n', b'\\r', b'\\r']
+
+    In such a file an LF inside a quoted cell stays in its line (it ends no line there).
+
+    >>> list(_split_lone_cr([b'a,b\\r"c\\n', b'd",e\\r']))
+    [b'a,b\\r', b'"c\\nd",e\\r']
 
     A file whose header ends in LF keeps a CR inside a quoted cell as it is.
 
@@ -291,8 +298,12 @@ def _split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
         yield first
         yield from lines
         return
+    pending = b""  # the start of a line that an LF (in a quoted cell) split
     for data in itertools.chain([first], lines):
-        yield from (part for part in _LONE_CR.split(data) if part)
+        *ended, pending = _CR_LINE_END.split(pending + data)
+        yield from ended
+    if pending:
+        yield pending
 
 
 class Reader:
