@@ -134,15 +134,37 @@ def detect_encoding(path: Path) -> str:
             try:
                 text = decoder.decode(block)
             except UnicodeDecodeError as exc:
-                return (
-                    "utf-8" if seen_beyond_ascii or not block[: exc.start].isascii() else "cp1252"
-                )
+                if seen_beyond_ascii or not block[: exc.start].isascii():
+                    return "utf-8"
+                # Damaged before its first accent: the rest tells (one damaged line must not
+                # garble every later "é" as "Ã©").
+                return "utf-8" if _utf8_after(block[exc.end :], raw) else "cp1252"
             seen_beyond_ascii = seen_beyond_ascii or not text.isascii()
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "utf-8" if seen_beyond_ascii else "cp1252"
     return "utf-8"
+
+
+# A UTF-8 sequence for a character beyond ASCII (Windows-1252 text almost never has one: it
+# would need, say, "Ã" followed by "©").
+_UTF8_BEYOND_ASCII = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _utf8_after(start: bytes, raw: BinaryIO) -> bool:
+    """Whether ``start`` and what is left of ``raw`` hold a UTF-8 character beyond ASCII."""
+    tail = b""
+    block = start
+    while block:
+        if _UTF8_BEYOND_ASCII.search(tail + block):
+            return True
+        tail, block = block[-3:], raw.read(1 << 20)
+    return False
 
 
 def _restore(cell: str) -> str:
