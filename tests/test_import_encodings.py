@@ -65,3 +65,18 @@ def test_the_run_page_says_which_encoding_it_read(tmp_path, manager, login):
     run = ImportRun.objects.get()
     page = login(manager).get(f"/imports/{run.pk}/")
     assert "Windows-1252" in page.text
+
+
+def test_a_utf8_file_damaged_before_its_first_accent_is_still_read_as_utf8(tmp_path):
+    # Found by the importer property tests: the first bad byte came before any accent, so
+    # the whole file was read as Windows-1252 and every later name garbled ("RenÃ©").
+    path = tmp_path / "customers.csv"
+    path.write_bytes(
+        b"email,name,country\n"
+        b"broken@example.com,Bad \xed\xa0\x80 bytes,FR\n"
+        b"rene@example.com,Ren\xc3\xa9 M\xc3\xbcller,FR\n"
+    )
+    assert detect_encoding(path) == "utf-8"
+    result = Importer("customers").run(path)
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert Person.objects.get().display_name == "René Müller"

@@ -36,3 +36,19 @@ def test_a_cr_inside_a_quoted_cell_of_a_file_with_lf_line_ends_stays_in_its_cell
     )
     result = Importer("orders").run(path)
     assert (result.accepted, result.rejected) == (1, 0), result.preview
+
+
+def test_an_lf_inside_a_quoted_cell_of_a_file_with_cr_line_ends_stays_in_its_cell(tmp_path):
+    # Found by the importer property tests: the LF was taken for a line end, so the cell's
+    # row was read as two (an extra reject) and every later line number was one too high.
+    path = tmp_path / "orders.csv"
+    path.write_bytes(
+        b"external_id,occurred_at,email,name,amount,currency\r"
+        b'o-1,2025-05-01,ada@example.com,"Ada\nLovelace",10,USD\r'
+        b"o-2,2025-05-01,not-an-email,Bob,10,USD\r"
+    )
+    result = Importer("orders").run(path)
+    assert (result.accepted, result.rejected) == (1, 1), result.preview
+    assert Touchpoint.objects.get().person.display_name == "Ada\nLovelace"
+    with result.rejects_path.open(encoding="utf-8", newline="") as file:
+        assert [row["line"] for row in csv.DictReader(file)] == ["3"]

@@ -134,15 +134,37 @@ def detect_encoding(path: Path) -> str:
             try:
                 text = decoder.decode(block)
             except UnicodeDecodeError as exc:
-                return (
-                    "utf-8" if seen_beyond_ascii or not block[: exc.start].isascii() else "cp1252"
-                )
+                if seen_beyond_ascii or not block[: exc.start].isascii():
+                    return "utf-8"
+                # Damaged before its first accent: the rest tells (one damaged line must not
+                # garble every later "é" as "Ã©").
+                return "utf-8" if _utf8_after(block[exc.end :], raw) else "cp1252"
             seen_beyond_ascii = seen_beyond_ascii or not text.isascii()
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "utf-8" if seen_beyond_ascii else "cp1252"
     return "utf-8"
+
+
+# A UTF-8 sequence for a character beyond ASCII (Windows-1252 text almost never has one: it
+# would need, say, "Ã" followed by "©").
+_UTF8_BEYOND_ASCII = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _utf8_after(start: bytes, raw: BinaryIO) -> bool:
+    """Whether ``start`` and what is left of ``raw`` hold a UTF-8 character beyond ASCII."""
+    tail = b""
+    block = start
+    while block:
+        if _UTF8_BEYOND_ASCII.search(tail + block):
+            return True
+        tail, block = block[-3:], raw.read(1 << 20)
+    return False
 
 
 def _restore(cell: str) -> str:
@@ -267,16 +289,23 @@ GENERIC_COLUMNS = {
 }
 
 
-_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+# Where a line ends in a file with classic Mac line ends: after a CR, or after CR LF (a bare
+# LF there is part of a quoted cell, not a line end).
+_CR_LINE_END = re.compile(rb"(?<=\r)(?!\n)|(?<=\r\n)")
 
 
 def _split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
-    """The binary lines of ``raw`` split at line ends of every kind: iterating a binary file
-    splits only at LF, and a file with classic Mac line ends (CR alone, as Excel for Mac's
+    """The binary lines of ``raw`` split at the line ends the file uses: iterating a binary
+    file splits only at LF, and a file with classic Mac line ends (CR alone, as Excel for Mac's
     "CSV (Macintosh)" writes) would otherwise be one line that the CSV reader refuses.
 
     >>> list(_split_lone_cr([b"a,b\\rc,d\\r", b"e\\r\\n", b"\\r\\r"]))
     [b'a,b\\r', b'c,d\\r', b'e\\r\\n', b'\\r', b'\\r']
+
+    In such a file an LF inside a quoted cell stays in its line (it ends no line there).
+
+    >>> list(_split_lone_cr([b'a,b\\r"c\\n', b'd",e\\r']))
+    [b'a,b\\r', b'"c\\nd",e\\r']
 
     A file whose header ends in LF keeps a CR inside a quoted cell as it is.
 
@@ -291,8 +320,12 @@ def _split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
         yield first
         yield from lines
         return
+    pending = b""  # the start of a line that an LF (in a quoted cell) split
     for data in itertools.chain([first], lines):
-        yield from (part for part in _LONE_CR.split(data) if part)
+        *ended, pending = _CR_LINE_END.split(pending + data)
+        yield from ended
+    if pending:
+        yield pending
 
 
 class Reader:
@@ -459,7 +492,7 @@ class Reader:
         line = reader.line_num
         while True:
             start = line + 1
-            feed.taken.clear()
+            feed.start_record()
             error = ""
             try:
                 cells = next(reader)
@@ -467,6 +500,8 @@ class Reader:
                 return
             except csv.Error as exc:
                 cells, error = [], f"unreadable CSV: {exc}"
+            if feed.stray:
+                cells = _put_back(cells)
             taken = feed.taken  # cleared when the next record starts
             line = start + len(taken) - 1
             if len(taken) > 1 and (error or len(cells) != (width + 2 if report else width)):
@@ -476,9 +511,10 @@ class Reader:
                 if opened is not None:
                     names = [*REJECTS_COLUMNS, *header] if report else header
                     column = names[opened].strip() if opened < len(names) else f"{opened + 1}"
-                    feed.push_back(taken[1:])
-                    line = start
                     raw = next(csv.reader([taken[0].rstrip("\r\n")], reader.dialect), [])
+                    raw = _put_back(raw) if feed.stray else raw
+                    feed.push_back(1)
+                    line = start
                     yield Record(
                         [start],
                         [],
@@ -564,25 +600,69 @@ class Reader:
 # --- The helper process ----------------------------------------------------------------------
 
 
+# A line break inside a line (not its end: a CR in a file with LF line ends, an LF in one
+# with CR line ends) is part of a cell that its writer did not quote, as writers that quote
+# only their own line end do (Python's csv module among them). The CSV reader would take it
+# for the end of the row and refuse the rest ("new-line character seen in unquoted field"),
+# so it reads a stand-in, put back in the cells afterwards (see _Lines).
+_STAND_INS = str.maketrans({"\r": "\ufdd0", "\n": "\ufdd1"})
+_PUT_BACK = str.maketrans({"\ufdd0": "\r", "\ufdd1": "\n"})
+
+
 class _Lines:
     """The physical lines the CSV reader reads, remembering those of the record being read
-    (``taken``), so that lines a stray quote swallowed can be read again (``push_back``)."""
+    (``taken``), so that lines a stray quote swallowed can be read again (``push_back``).
+    ``stray``: a line of the record being read had a line break inside it, read as a
+    stand-in (:data:`_STAND_INS`): its cells need :func:`_put_back`."""
 
     def __init__(self, lines: Iterator[str]) -> None:
         self._lines = lines
-        self._again: list[str] = []
+        self._again: list[tuple[str, bool]] = []
         self.taken: list[str] = []
+        self._strays: list[bool] = []
+        self.stray = False
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        line = self._again.pop() if self._again else next(self._lines)
+        if self._again:
+            line, stray = self._again.pop()
+        else:
+            line, stray = _stand_in(next(self._lines))
         self.taken.append(line)
+        self._strays.append(stray)
+        self.stray = self.stray or stray
         return line
 
-    def push_back(self, lines: list[str]) -> None:
-        self._again.extend(reversed(lines))
+    def start_record(self) -> None:
+        self.taken.clear()
+        self._strays.clear()
+        self.stray = False
+
+    def push_back(self, first: int) -> None:
+        """Read the record's lines from its ``first`` (0-based) again."""
+        self._again.extend(reversed(list(zip(self.taken[first:], self._strays[first:]))))
+
+
+def _stand_in(line: str) -> tuple[str, bool]:
+    r"""``line`` with the line breaks inside it (not its line end) read as stand-ins, and
+    whether it had any. A line already holding a stand-in keeps its breaks.
+
+    >>> _stand_in("a,b\rc\n"), _stand_in("a,b\r\n"), _stand_in("a\nb\r")
+    (('a,b\ufdd0c\n', True), ('a,b\r\n', False), ('a\ufdd1b\r', True))
+    """
+    end = len(line) - (2 if line.endswith("\r\n") else 1 if line.endswith(("\r", "\n")) else 0)
+    if line.find("\r", 0, end) < 0 and line.find("\n", 0, end) < 0:
+        return line, False
+    if "\ufdd0" in line or "\ufdd1" in line:
+        return line, False
+    return line[:end].translate(_STAND_INS) + line[end:], True
+
+
+def _put_back(cells: list[str]) -> list[str]:
+    """Cells read from lines with stand-ins, with their line breaks back."""
+    return [cell.translate(_PUT_BACK) for cell in cells]
 
 
 def _unclosed_quote(line: str, dialect: Any) -> int | None:
