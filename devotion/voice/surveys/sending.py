@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -121,7 +121,7 @@ def _send(survey: Survey, job: Job | None, now: datetime) -> Sent:
         job.set_progress(0, len(recipients), "people")
     result = Sent()
     failures_in_a_row = 0
-    connection = get_connection()
+    connection = mailers.default  # a new backend instance: one connection for the whole send
     try:
         connection.open()
     except Exception as exc:  # each message records the failure in the outbox below
