@@ -138,16 +138,19 @@ def _send(survey: Survey, job: Job | None, now: datetime) -> Sent:
                 ignore_conflicts=True,
             )
             names = {r.person_id: r.name for r in batch}
+            emails = {r.person_id: r.email for r in batch}
             invitations = list(
                 SurveyInvitation.objects.filter(survey=survey, person_id__in=names)
                 .exclude(status=SurveyInvitation.Status.SENT)
                 .select_related("survey")
             )
-            # 3. E-mail each; record sent or failed.
+            # 3. E-mail each; record sent or failed. Stop when the server keeps refusing.
+            attempted = []
             for invitation in invitations:
-                invitation.email = next(
-                    r.email for r in batch if r.person_id == invitation.person_id
-                )
+                if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                    break
+                attempted.append(invitation)
+                invitation.email = emails[invitation.person_id]
                 try:
                     ok = connection.send_messages(
                         [invitation_email(invitation, names[invitation.person_id])]
@@ -163,9 +166,7 @@ def _send(survey: Survey, job: Job | None, now: datetime) -> Sent:
                     invitation.status, invitation.error = "failed", error[:300]
                     result.failed += 1
                     failures_in_a_row += 1
-            SurveyInvitation.objects.bulk_update(
-                invitations, ["email", "status", "sent_at", "error"]
-            )
+            SurveyInvitation.objects.bulk_update(attempted, ["email", "status", "sent_at", "error"])
             if job is not None:
                 job.set_progress(min(start + BATCH, len(recipients)))
             if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
