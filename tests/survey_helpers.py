@@ -86,4 +86,6 @@ def answer_link(email: str) -> str:
     bodies = [m.body for m in mail.outbox if email in m.to] or [
         m.text_body for m in OutboxMessage.objects.filter(to=email).order_by("-id")
     ]
-    return next(link for link in links_in(bodies[0]) if "/surveys/a/" in link and "unsubscribe" not in link)
+    return next(
+        link for link in links_in(bodies[0]) if "/surveys/a/" in link and "unsubscribe" not in link
+    )

@@ -42,7 +42,11 @@ def test_the_answer_becomes_a_survey_answer_touchpoint_on_the_persons_timeline(c
     invitation = invitation_of(nps, "ada@example.com")
     touchpoint = Touchpoint.objects.get(kind="survey_answer")
     assert touchpoint.person_id == invitation.person_id
-    assert (touchpoint.rating, touchpoint.text, touchpoint.direction) == (3, "Parcel was late.", "in")
+    assert (touchpoint.rating, touchpoint.text, touchpoint.direction) == (
+        3,
+        "Parcel was late.",
+        "in",
+    )
     assert touchpoint.extra["survey"] == "nps" and touchpoint.extra["survey_id"] == nps.pk
     assert invitation.touchpoint_id == touchpoint.pk
 
