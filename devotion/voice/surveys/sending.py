@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
@@ -95,11 +96,20 @@ def send_survey(job_id: int, survey_id: int) -> None:
     jobs.run(job_id, lambda job: send(Survey.objects.get(pk=survey_id), job=job))
 
 
-def send(survey: Survey, *, job: Job | None = None, now: datetime | None = None) -> Sent:
-    """E-mail ``survey`` to everyone its plan names at ``now``; returns how many went out."""
+def send(
+    survey: Survey,
+    *,
+    job: Job | None = None,
+    now: datetime | None = None,
+    connection: BaseEmailBackend | None = None,
+) -> Sent:
+    """E-mail ``survey`` to everyone its plan names at ``now``; returns how many went out.
+
+    ``connection``: a mail backend other than the default mailer (the demo keeps its e-mail
+    in the outbox whatever the installation's mail mode)."""
     now = now or timezone.now()
     try:
-        result = _send(survey, job, now)
+        result = _send(survey, job, now, connection)
     except BaseException:
         Survey.objects.filter(pk=survey.pk).update(status=Survey.Status.FAILED)
         raise
@@ -108,7 +118,9 @@ def send(survey: Survey, *, job: Job | None = None, now: datetime | None = None)
     return result
 
 
-def _send(survey: Survey, job: Job | None, now: datetime) -> Sent:
+def _send(
+    survey: Survey, job: Job | None, now: datetime, connection: BaseEmailBackend | None
+) -> Sent:
     # 1. Who, now: the same plan the preview showed, with the rules applied at this moment.
     plan = targeting.plan(survey, now)
     recipients = plan.recipients
@@ -121,7 +133,8 @@ def _send(survey: Survey, job: Job | None, now: datetime) -> Sent:
         job.set_progress(0, len(recipients), "people")
     result = Sent()
     failures_in_a_row = 0
-    connection = mailers.default  # a new backend instance: one connection for the whole send
+    # A new backend instance: one connection for the whole send.
+    connection = connection or mailers.default
     try:
         connection.open()
     except Exception as exc:  # each message records the failure in the outbox below
