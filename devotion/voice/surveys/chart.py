@@ -54,11 +54,17 @@ def score_chart(scale: Scale, points: Sequence[Point], period: str) -> SafeStrin
             f"<title>{escape(tip)}</title></circle>"
         )
         if i % every == 0 or i == len(points) - 1:
+            # The first and last labels lean inwards, so none is cut at the edge.
+            anchor = "middle"
+            if len(points) > 1 and i == 0:
+                anchor = "start"
+            elif len(points) > 1 and i == len(points) - 1:
+                anchor = "end"
             parts.append(
                 f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
-                f'text-anchor="middle">{escape(when)}</text>'
+                f'text-anchor="{anchor}">{escape(when)}</text>'
                 f'<text class="count" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 34}" '
-                f'text-anchor="middle">n={p.count}</text>'
+                f'text-anchor="{anchor}">n={p.count}</text>'
             )
     parts.append("</svg>")
     # Every value above is escaped or a number.
