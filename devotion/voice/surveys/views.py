@@ -189,11 +189,17 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET" and "score" in request.GET:
         form = AnswerForm(survey, {"score": request.GET["score"], "comment": invitation.comment})
         if form.is_valid():
-            invitation = answers.record(invitation, form.cleaned_data["score"], invitation.comment)
-            saved = True
-            form = AnswerForm(
-                survey, initial={"score": invitation.score, "comment": invitation.comment}
-            )
+            try:
+                invitation = answers.record(
+                    invitation, form.cleaned_data["score"], invitation.comment
+                )
+            except answers.AnswerError as error:
+                form.add_error(None, str(error))
+            else:
+                saved = True
+                form = AnswerForm(
+                    survey, initial={"score": invitation.score, "comment": invitation.comment}
+                )
     elif request.method == "POST":
         form = AnswerForm(survey, request.POST)
         if form.is_valid():
