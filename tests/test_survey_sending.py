@@ -227,3 +227,55 @@ def test_the_email_has_a_link_per_score_and_an_unsubscribe_link():
     assert "/unsubscribe/" in message.body and "/unsubscribe/" in html
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert Survey.objects.get().status == "sent"
+
+
+class _FakeSegments:
+    """Stands in for retention's Segment model and segment_people (another branch adds them)."""
+
+    class objects:  # mimics a model manager
+        rows = {7: "Champions"}
+
+        @classmethod
+        def order_by(cls, *_):
+            return cls
+
+        @classmethod
+        def values_list(cls, *_):
+            return list(cls.rows.items())
+
+        @classmethod
+        def filter(cls, pk):
+            cls.found = pk if pk in cls.rows else None
+            return cls
+
+        @classmethod
+        def first(cls):
+            return cls.found
+
+
+def test_a_saved_segment_is_a_target_when_the_retention_app_provides_them(
+    monkeypatch, client, login, manager
+):
+    people = customers()
+    monkeypatch.setattr(
+        targeting,
+        "_segment_support",
+        lambda: (_FakeSegments, lambda seg: Person.objects.filter(pk=people[1].pk)),
+    )
+    login(manager)
+    form = client.get("/surveys/new/").content.decode()
+    assert 'value="segment:7"' in form and "Saved segment: Champions" in form
+    client.post(
+        "/surveys/new/",
+        {
+            "name": "Champions NPS",
+            "sender": "Hearth & Bean",
+            "kind": "nps",
+            "thank_you": "Thanks!",
+            "target": "segment:7",
+            "target_days": "30",
+        },
+    )
+    created = Survey.objects.get()
+    assert (created.target_segment_id, created.target_label) == (7, "Segment: Champions")
+    assert [r.email for r in targeting.plan(created).recipients] == ["grace@example.com"]

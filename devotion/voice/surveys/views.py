@@ -176,6 +176,9 @@ def _link_error(request: HttpRequest, error: links.LinkError, status: int) -> Ht
     )
 
 
+# No CSRF check: the signed token in the URL is what lets someone answer, and only its owner
+# has it; a cookie requirement would fail customers whose mail app's browser keeps no cookies.
+@csrf_exempt
 @login_not_required
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     # 1. Who: the signed link, or a page saying why it cannot be used.
