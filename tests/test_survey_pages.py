@@ -177,3 +177,20 @@ def test_the_answers_page_through_older_ones(client, login, agent):
     after = first.split('href="?after=')[1].split('"')[0]
     second = client.get(f"/surveys/{nps.pk}/?after={after}").content.decode()
     assert "comment 25" in second and "comment 29" in second and "comment 24<" not in second
+
+
+def test_the_score_of_every_survey_of_a_kind_together_over_time():
+    from devotion.voice.surveys.stats import kind_history
+
+    customers()
+    first = sent_survey(name="Wave 1")
+    answers.record(
+        invitation_of(first, "ada@example.com"), 10, now=timezone.now() - timedelta(days=200)
+    )
+    SurveyInvitation.objects.update(sent_at=timezone.now() - timedelta(days=200))
+    second = sent_survey(name="Wave 2")
+    answers.record(invitation_of(second, "grace@example.com"), 0)
+    together = kind_history("nps")
+    assert together.period == "month"
+    assert [(p.score, p.count) for p in together.points] == [(100.0, 1), (-100.0, 1)]
+    assert kind_history("csat").points == []

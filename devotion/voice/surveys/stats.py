@@ -4,12 +4,13 @@ score, the score over time and the answers per group."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
 
 from devotion.voice.surveys.models import Survey, SurveyInvitation
-from devotion.voice.surveys.scales import Point, over_time, pick_period
+from devotion.voice.surveys.scales import SCALES, Point, Scale, over_time, pick_period
 
 
 def with_counts(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
@@ -55,9 +56,23 @@ class History:
 
 
 def history(survey: Survey) -> History:
-    rows = SurveyInvitation.objects.filter(
-        survey=survey, answered_at__isnull=False, score__isnull=False
-    ).values_list("answered_at", "score")
+    """One survey's score per week or month, and its answers per group."""
+    return _history(survey.scale, SurveyInvitation.objects.filter(survey=survey))
+
+
+def kind_history(kind: str, since: datetime | None = None) -> History:
+    """The score of every survey of one kind (``nps``, ``csat``, ``ces``) together, per week or
+    month since ``since``: for pages that show NPS or CSAT over time across waves."""
+    invitations = SurveyInvitation.objects.filter(survey__kind=kind)
+    if since is not None:
+        invitations = invitations.filter(answered_at__gte=since)
+    return _history(SCALES[kind], invitations)
+
+
+def _history(scale: Scale, invitations: QuerySet[SurveyInvitation]) -> History:
+    rows = invitations.filter(answered_at__isnull=False, score__isnull=False).values_list(
+        "answered_at", "score"
+    )
     answers = [(when, score) for when, score in rows if when is not None and score is not None]
     if not answers:
         return History("week", [], {})
@@ -65,6 +80,6 @@ def history(survey: Survey) -> History:
     period = pick_period(min(days), max(days))
     groups: dict[str, int] = {}
     for _, score in answers:
-        group = survey.scale.group(score)
+        group = scale.group(score)
         groups[group] = groups.get(group, 0) + 1
-    return History(period, over_time(survey.scale, answers, period), groups)
+    return History(period, over_time(scale, answers, period), groups)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from devotion.lib.normalize import normalize_email
@@ -87,13 +87,20 @@ def target_people(survey: Survey, now: datetime | None = None) -> QuerySet[Perso
     if survey.target_segment_id is not None:
         return _segment_people(survey.target_segment_id).filter(merged_into__isnull=True)
     since = now - timedelta(days=survey.target_days)
-    people = Person.objects.live()
+    # Anyone with a touchpoint in the window was last active in it too: the person_last_activity
+    # index narrows the people first, and each is checked on tp_person_time (person, time),
+    # never a scan of every touchpoint of the kind.
+    people = Person.objects.live().filter(last_activity_at__gte=since)
     if survey.target_kind == ANY_KIND:
-        return people.filter(last_activity_at__gte=since, last_activity_at__lte=now)
+        return people.filter(
+            Exists(
+                Touchpoint.objects.filter(person=OuterRef("pk"), occurred_at__range=(since, now))
+            )
+        )
     touched = Touchpoint.objects.filter(
-        kind=survey.target_kind, occurred_at__gte=since, occurred_at__lte=now
-    ).values("person_id")
-    return people.filter(pk__in=touched)
+        person=OuterRef("pk"), kind=survey.target_kind, occurred_at__range=(since, now)
+    )
+    return people.filter(Exists(touched))
 
 
 @dataclass
