@@ -279,3 +279,12 @@ def test_a_saved_segment_is_a_target_when_the_retention_app_provides_them(
     created = Survey.objects.get()
     assert (created.target_segment_id, created.target_label) == (7, "Segment: Champions")
     assert [r.email for r in targeting.plan(created).recipients] == ["grace@example.com"]
+
+
+def test_two_surveys_sending_at_once_do_not_both_reach_someone():
+    people = customers()
+    other = survey(name="Sending right now", status="sending")
+    SurveyInvitation.objects.create(survey=other, person=people[0], email="ada@example.com")
+    mine = survey(name="Mine")
+    sending.send(mine)
+    assert sorted(m.to[0] for m in mail.outbox) == ["alan@example.com", "grace@example.com"]

@@ -72,6 +72,19 @@ class Scale:
         return "easy" if answer >= 5 else "neutral" if answer == 4 else "hard"
 
     @property
+    def groups(self) -> tuple[str, ...]:
+        """The answer groups, best first.
+
+        >>> SCALES["nps"].groups
+        ('promoter', 'passive', 'detractor')
+        """
+        if self.kind == "nps":
+            return ("promoter", "passive", "detractor")
+        if self.kind == "csat":
+            return ("satisfied", "neutral", "unsatisfied")
+        return ("easy", "neutral", "hard")
+
+    @property
     def score_range(self) -> tuple[float, float]:
         """The lowest and highest score possible (for charts)."""
         if self.kind == "nps":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -118,6 +118,35 @@ def send(
     return result
 
 
+def _not_asked_meanwhile(
+    survey: Survey, batch: list[targeting.Recipient], now: datetime
+) -> list[targeting.Recipient]:
+    """The batch less anyone another survey asked (or is asking) since the plan was made: two
+    surveys sent at the same time must not both reach the same person."""
+    days = targeting.recontact_days()
+    if not days or not batch:
+        return batch
+    asked = set(
+        SurveyInvitation.objects.filter(
+            person_id__in=[r.person_id for r in batch],
+            status__in=(SurveyInvitation.Status.SENT, SurveyInvitation.Status.SENDING),
+            survey__status=Survey.Status.SENDING,
+        )
+        .exclude(survey=survey)
+        .values_list("person_id", flat=True)
+    )
+    asked.update(
+        SurveyInvitation.objects.filter(
+            person_id__in=[r.person_id for r in batch],
+            status=SurveyInvitation.Status.SENT,
+            sent_at__gt=now - timedelta(days=days),
+        )
+        .exclude(survey=survey)
+        .values_list("person_id", flat=True)
+    )
+    return [r for r in batch if r.person_id not in asked]
+
+
 def _send(
     survey: Survey, job: Job | None, now: datetime, connection: BaseEmailBackend | None
 ) -> Sent:
@@ -141,7 +170,7 @@ def _send(
         log.info("survey %s: the mail server did not answer at first: %s", survey.pk, exc)
     try:
         for start in range(0, len(recipients), BATCH):
-            batch = recipients[start : start + BATCH]
+            batch = _not_asked_meanwhile(survey, recipients[start : start + BATCH], now)
             # 2. An invitation per person before any e-mail (a retry finds them).
             SurveyInvitation.objects.bulk_create(
                 [

@@ -98,7 +98,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "chart": score_chart(survey.scale, past.points, past.period),
         "points": past.points,
         "period": past.period,
-        "groups": sorted(past.groups.items()),
+        "groups": [(g, past.groups[g]) for g in survey.scale.groups if g in past.groups],
         "responses": [(inv, _analysis(inv)) for inv in page],
         "next_cursor": next_cursor,
         "first_page": cursor is None,
