@@ -53,7 +53,7 @@ def invitation_email(invitation: SurveyInvitation, name: str = "") -> EmailMulti
         "name": name.split(" ")[0] if name else "",
         "answer_url": links.answer_url(invitation),
         "score_links": [(score, links.answer_url(invitation, score)) for score in scale.values],
-        "scale_width": 40 * len(scale.values),
+        "scale_width": 31 * len(scale.values),
         "opt_out_url": links.opt_out_url(invitation),
         "days": links.link_days(),
     }
