@@ -99,10 +99,10 @@ class Scale:
         >>> SCALES["nps"].format(32.0), SCALES["csat"].format(87.5), SCALES["ces"].format(5.25)
         ('+32', '88 %', '5.2')
         >>> SCALES["nps"].format(None)
-        '-'
+        '—'
         """
         if score is None:
-            return "-"
+            return "—"
         if self.kind == "nps":
             return f"{score:+.0f}"
         if self.kind == "csat":
