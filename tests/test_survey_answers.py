@@ -137,3 +137,10 @@ def test_the_answer_links_point_at_the_public_url_when_set(settings, nps):
     assert links.answer_url(invitation_of(nps, "ada@example.com")).startswith(
         "https://feedback.hearth.example/surveys/a/"
     )
+
+
+def test_the_answer_reads_as_an_nps_score_on_the_customer_page(client, login, agent, nps):
+    client.post(answer_link("ada@example.com"), {"score": "9", "comment": "Great beans"})
+    person_id = invitation_of(nps, "ada@example.com").person_id
+    body = login(agent).get(f"/customers/{person_id}/").content.decode()
+    assert "NPS 9" in body and "Great beans" in body
