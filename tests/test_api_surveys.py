@@ -135,3 +135,12 @@ def test_the_openapi_schema_lists_the_survey_operations(client):
         "/api/v1/surveys/{survey_id}",
         "/api/v1/surveys/{survey_id}/responses",
     } <= set(paths)
+
+
+def test_the_list_endpoints_cost_a_fixed_number_of_queries(get, nps, django_assert_max_num_queries):
+    for n in range(5):
+        survey(name=f"Draft {n}")
+    with django_assert_max_num_queries(6):
+        assert get("/api/v1/surveys").status_code == 200
+    with django_assert_max_num_queries(7):
+        assert get(f"/api/v1/surveys/{nps.pk}/responses").status_code == 200
