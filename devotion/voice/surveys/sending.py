@@ -48,11 +48,13 @@ def invitation_email(invitation: SurveyInvitation, name: str = "") -> EmailMulti
     """The survey e-mail for one invitation (text and HTML), with a link per score."""
     survey = invitation.survey
     scale = survey.scale
+    answer_url = links.answer_url(invitation)
     context: dict[str, Any] = {
         "survey": survey,
         "name": name.split(" ")[0] if name else "",
-        "answer_url": links.answer_url(invitation),
-        "score_links": [(score, links.answer_url(invitation, score)) for score in scale.values],
+        "answer_url": answer_url,
+        # One signed link; each score adds ?score=N to it (signing once, not 11 times).
+        "score_links": [(score, f"{answer_url}?score={score}") for score in scale.values],
         "scale_width": 31 * len(scale.values),
         "opt_out_url": links.opt_out_url(invitation),
         "days": links.link_days(),
@@ -116,6 +118,18 @@ def send(
     survey.status, survey.sent_at = Survey.Status.SENT, survey.sent_at or now
     survey.save(update_fields=["status", "sent_at"])
     return result
+
+
+def _save_outcomes(invitations: list[SurveyInvitation], now: datetime) -> None:
+    """Record what became of each invitation: one UPDATE for all the sent ones (the common
+    case), one per failure."""
+    sent = [i.pk for i in invitations if i.status == SurveyInvitation.Status.SENT]
+    SurveyInvitation.objects.filter(pk__in=sent).update(
+        status=SurveyInvitation.Status.SENT, sent_at=now, error=""
+    )
+    for invitation in invitations:
+        if invitation.status != SurveyInvitation.Status.SENT:
+            invitation.save(update_fields=["status", "error"])
 
 
 def _not_asked_meanwhile(
@@ -192,7 +206,10 @@ def _send(
                 if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
                     break
                 attempted.append(invitation)
-                invitation.email = emails[invitation.person_id]
+                address = emails[invitation.person_id]
+                if invitation.email != address:  # a retry, after the address changed
+                    invitation.email = address
+                    invitation.save(update_fields=["email"])
                 try:
                     ok = connection.send_messages(
                         [invitation_email(invitation, names[invitation.person_id])]
@@ -208,7 +225,7 @@ def _send(
                     invitation.status, invitation.error = "failed", error[:300]
                     result.failed += 1
                     failures_in_a_row += 1
-            SurveyInvitation.objects.bulk_update(attempted, ["email", "status", "sent_at", "error"])
+            _save_outcomes(attempted, now)
             if job is not None:
                 job.set_progress(min(start + BATCH, len(recipients)))
             if failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
