@@ -239,6 +239,13 @@ DEFAULT_FROM_EMAIL = env_str("DEVOTION_FROM_EMAIL", "devotion@localhost")
 # How long an invitation link works; password reset links use Django's PASSWORD_RESET_TIMEOUT.
 INVITATION_DAYS = env_int("DEVOTION_INVITATION_DAYS", 7, minimum=1)
 
+# Surveys: nobody is asked more often than once per recontact period, across all surveys; a
+# survey link works for LINK_DAYS after it was sent. PUBLIC_URL is where customers reach this
+# installation (links in survey e-mails); empty: the address the manager used to send it.
+SURVEY_RECONTACT_DAYS = env_int("DEVOTION_SURVEY_RECONTACT_DAYS", 90, minimum=0)
+SURVEY_LINK_DAYS = env_int("DEVOTION_SURVEY_LINK_DAYS", 30, minimum=1)
+PUBLIC_URL = env_str("DEVOTION_PUBLIC_URL").rstrip("/")
+
 # API: requests per minute per key, before a 429 with Retry-After.
 API_RATE_LIMIT_PER_MINUTE = env_int("DEVOTION_API_RATE_LIMIT", 6000, minimum=1)
 API_MAX_BATCH = 1000

@@ -12,6 +12,7 @@ from django.utils import timezone
 SCOPES = {
     "events:write": "Send events (touchpoints) in",
     "people:read": "Read people, their identities, facts and timeline",
+    "surveys:read": "Read surveys, their scores and answers",
 }
 KEY_PREFIX = "dvt_"
 

@@ -39,6 +39,9 @@ ACTIONS: dict[str, str] = {
     "webhook.deleted": "Deleted a webhook",
     "webhook.tested": "Tested a webhook",
     "webhook.secret_rotated": "Rotated a webhook secret",
+    "survey.created": "Created a survey",
+    "survey.sent": "Sent a survey",
+    "survey.deleted": "Deleted a survey draft",
 }
 PAGE_VIEW = "person.view"
 
@@ -147,6 +150,13 @@ _SENTENCES: dict[str, Render] = {
     "webhook.secret_rotated": lambda e, u: format_html(
         "rotated the secret of webhook #{}", e.object_id
     ),
+    "survey.created": lambda e, u: format_html(
+        '<a href="{}">created survey #{}</a>', reverse("survey", args=[e.object_id]), e.object_id
+    ),
+    "survey.sent": lambda e, u: format_html(
+        '<a href="{}">sent survey #{}</a>', reverse("survey", args=[e.object_id]), e.object_id
+    ),
+    "survey.deleted": lambda e, u: format_html("deleted survey draft #{}", e.object_id),
 }
 # Detail keys a sentence already says, so they are not repeated under it.
 _SAID = {"loser_id", "role", "invitation_id", "from_role", "to_role"}

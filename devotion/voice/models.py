@@ -30,3 +30,10 @@ class TextAnalysis(models.Model):
 
     def __str__(self) -> str:
         return f"analysis of {self.touchpoint_id}"
+
+
+# The survey models live with the rest of the survey code; importing them here registers
+# them with the voice app.
+from devotion.voice.surveys.models import Survey, SurveyInvitation, SurveyOptOut  # noqa: E402
+
+__all__ = ["Survey", "SurveyInvitation", "SurveyOptOut", "TextAnalysis"]

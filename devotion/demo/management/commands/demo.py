@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
+from devotion.demo.surveys import ensure_surveys
 from devotion.demo.texts import BUSINESS_NAME
 from devotion.people.models import Merge, Person
 from devotion.touchpoints.models import Touchpoint
@@ -57,6 +58,8 @@ class Command(BaseCommand):
         # 5. E-mail stays in the outbox (never sent), with two invitations in it to read.
         url = f"http://{options['host']}:{options['port']}/"
         ensure_mail(settings.HOME, url)
+        # 5b. Surveys: a spring NPS and a CSAT after support, sent and answered.
+        self.stdout.write(ensure_surveys(url))
         # 6. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
