@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devotion.nlp import corpus, sentiment  # noqa: E402
+from devotion.nlp import corpus, sentiment
 
 VERSION = "shipped-1"
 

@@ -72,10 +72,7 @@ def analyze(
     for i, text in enumerate(texts):
         mentions = [
             {"kind": "staff", "name": name, "id": ref} for name, ref in staff_index.find(text)
-        ] + [
-            {"kind": "product", "name": name, "id": ref}
-            for name, ref in product_index.find(text)
-        ]
+        ] + [{"kind": "product", "name": name, "id": ref} for name, ref in product_index.find(text)]
         if i not in predicted:
             question = "?" in text
             results.append(
@@ -92,11 +89,16 @@ def analyze(
             continue
         sentiment = predicted[i]
         needs, reasons = signals.needs_reply(text, negative=sentiment.label == "negative")
+        label, score = sentiment.label, sentiment.score
+        # A complaint told in plain words ("my parcel never arrived") reads neutral to a
+        # model that learned feelings from words: the complaint phrase makes it negative.
+        if label == "neutral" and "complaint" in reasons:
+            label, score = "negative", min(score, -0.1)
         results.append(
             Analysis(
                 language=languages[i],
-                sentiment_label=sentiment.label,
-                sentiment_score=sentiment.score,
+                sentiment_label=label,
+                sentiment_score=score,
                 emotions=signals.emotions(text),
                 needs_reply=needs,
                 reply_reasons=reasons,

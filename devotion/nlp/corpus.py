@@ -21,21 +21,54 @@ import io
 from pathlib import Path
 
 PROBLEM_INTENTS = frozenset(
-    """card_not_working lost_or_stolen_card pin_blocked contactless_not_working
-    wrong_amount_of_cash_received transfer_not_received_by_recipient top_up_reverted
-    balance_not_updated_after_cheque_or_cash_deposit balance_not_updated_after_bank_transfer
-    card_payment_not_recognised unable_to_verify_identity compromised_card
-    direct_debit_payment_not_recognised declined_cash_withdrawal lost_or_stolen_phone
-    declined_transfer Refund_not_showing_up declined_card_payment card_swallowed
-    transaction_charged_twice failed_transfer wrong_exchange_rate_for_cash_withdrawal
-    top_up_failed cash_withdrawal_not_recognised card_payment_wrong_exchange_rate
-    extra_charge_on_statement virtual_card_not_working beneficiary_not_allowed
-    reverted_card_payment?""".split()
+    [
+        "card_not_working",
+        "lost_or_stolen_card",
+        "pin_blocked",
+        "contactless_not_working",
+        "wrong_amount_of_cash_received",
+        "transfer_not_received_by_recipient",
+        "top_up_reverted",
+        "balance_not_updated_after_cheque_or_cash_deposit",
+        "balance_not_updated_after_bank_transfer",
+        "card_payment_not_recognised",
+        "unable_to_verify_identity",
+        "compromised_card",
+        "direct_debit_payment_not_recognised",
+        "declined_cash_withdrawal",
+        "lost_or_stolen_phone",
+        "declined_transfer",
+        "Refund_not_showing_up",
+        "declined_card_payment",
+        "card_swallowed",
+        "transaction_charged_twice",
+        "failed_transfer",
+        "wrong_exchange_rate_for_cash_withdrawal",
+        "top_up_failed",
+        "cash_withdrawal_not_recognised",
+        "card_payment_wrong_exchange_rate",
+        "extra_charge_on_statement",
+        "virtual_card_not_working",
+        "beneficiary_not_allowed",
+        "reverted_card_payment?",
+    ]
 )
 MIXED_INTENTS = frozenset(
-    """card_arrival pending_cash_withdrawal pending_top_up pending_card_payment pending_transfer
-    request_refund transfer_fee_charged card_payment_fee_charged cash_withdrawal_charge
-    exchange_charge top_up_by_card_charge top_up_by_bank_transfer_charge terminate_account""".split()
+    [
+        "card_arrival",
+        "pending_cash_withdrawal",
+        "pending_top_up",
+        "pending_card_payment",
+        "pending_transfer",
+        "request_refund",
+        "transfer_fee_charged",
+        "card_payment_fee_charged",
+        "cash_withdrawal_charge",
+        "exchange_charge",
+        "top_up_by_card_charge",
+        "top_up_by_bank_transfer_charge",
+        "terminate_account",
+    ]
 )
 
 

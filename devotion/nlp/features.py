@@ -14,6 +14,7 @@ negation ("not", "never", "n't"…) up to the next punctuation gets a ``NOT_`` p
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -28,9 +29,35 @@ _TOKEN = re.compile(
     re.IGNORECASE,
 )
 _NEGATIONS = frozenset(
-    "not no never nothing nobody none nowhere neither nor cannot can't won't don't doesn't "
-    "didn't isn't aren't wasn't weren't hasn't haven't hadn't shouldn't wouldn't couldn't "
-    "n't without".split()
+    [
+        "not",
+        "no",
+        "never",
+        "nothing",
+        "nobody",
+        "none",
+        "nowhere",
+        "neither",
+        "nor",
+        "cannot",
+        "can't",
+        "won't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+        "shouldn't",
+        "wouldn't",
+        "couldn't",
+        "n't",
+        "without",
+    ]
 )
 _STOPS_NEGATION = frozenset(".,;:!?")
 
@@ -110,7 +137,7 @@ def analyzer(text: str) -> list[str]:
     words = tokens(text)
     return (
         words
-        + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        + [f"{a} {b}" for a, b in itertools.pairwise(words)]
         + lexicon_features(words)
     )
 

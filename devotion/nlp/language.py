@@ -44,8 +44,7 @@ _WORDS: dict[str, frozenset[str]] = {
         "hej beställning har",
         "da": "og er ikke jeg du vi en et det som på for med min mit tak hvor hvornår hvorfor "
         "hej bestilling har",
-        "pl": "i w nie jest się na z że do to mój moja dziękuję gdzie kiedy dlaczego "
-        "zamówienie",
+        "pl": "i w nie jest się na z że do to mój moja dziękuję gdzie kiedy dlaczego zamówienie",
     }.items()
 }
 _SCRIPTS: list[tuple[str, re.Pattern[str]]] = [

@@ -220,9 +220,7 @@ def cross_validate(
         test = [i for i in range(n) if fold_of[i] == k]
         if not test:
             continue
-        model = fit(
-            [texts[i] for i in train], [labels[i] for i in train], version="cv", base=base
-        )
+        model = fit([texts[i] for i in train], [labels[i] for i in train], version="cv", base=base)
         for i, result in zip(test, model.predict([texts[i] for i in test]), strict=True):
             own[i] = result.label
     base_pred = [r.label for r in base.predict(texts)]

@@ -52,7 +52,9 @@ _EMOTION_PHRASES = {
     name: [(_phrase_pattern([entry]), weight) for entry, weight in table.items() if " " in entry]
     for name, table in lexicons.EMOTIONS.items()
 }
-_INTENSIFIERS = frozenset("very so really extremely absolutely totally completely truly".split())
+_INTENSIFIERS = frozenset(
+    ["very", "so", "really", "extremely", "absolutely", "totally", "completely", "truly"]
+)
 
 
 @lru_cache(maxsize=1)

@@ -87,7 +87,7 @@ def emerging(weekly: Sequence[int], *, baseline_weeks: int = BASELINE_WEEKS) -> 
 
 
 def arrow(weekly: Sequence[int]) -> str:
-    """"up", "down" or "flat": the last two weeks against the four before them.
+    """ "up", "down" or "flat": the last two weeks against the four before them.
 
     >>> arrow([2, 2, 2, 2, 6, 7]), arrow([5, 5, 5, 5, 5, 5]), arrow([9, 8, 9, 9, 2, 1])
     ('up', 'flat', 'down')
