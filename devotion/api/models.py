@@ -12,6 +12,7 @@ from django.utils import timezone
 SCOPES = {
     "events:write": "Send events (touchpoints) in",
     "people:read": "Read people, their identities, facts and timeline",
+    "text:analyze": "Analyse texts (sentiment, emotions, needs-reply, topic)",
 }
 KEY_PREFIX = "dvt_"
 
