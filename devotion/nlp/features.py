@@ -135,11 +135,7 @@ def analyzer(text: str) -> list[str]:
     ['not', 'NOT_good', 'not NOT_good', 'LEX_NEG']
     """
     words = tokens(text)
-    return (
-        words
-        + [f"{a} {b}" for a, b in itertools.pairwise(words)]
-        + lexicon_features(words)
-    )
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)] + lexicon_features(words)
 
 
 @lru_cache(maxsize=1)

@@ -50,6 +50,7 @@ _UPDATE_FIELDS = [
     "topic",
     "needs_reply",
     "reply_reasons",
+    "escalation",
     "mentions",
     "rude",
     "rude_terms",
@@ -173,6 +174,7 @@ def _rows(
                 # Our own replies need no reply; only they can be rude.
                 needs_reply=result.needs_reply and not outbound,
                 reply_reasons=result.reply_reasons if not outbound else [],
+                escalation="escalation" in result.reply_reasons and not outbound,
                 mentions=result.mentions,
                 rude=bool(result.rude) and outbound,
                 rude_terms=result.rude if outbound else [],

@@ -37,6 +37,7 @@ class TextAnalysis(models.Model):
     topic = models.CharField(max_length=100, blank=True, db_index=True)
     needs_reply = models.BooleanField(default=False)
     reply_reasons = models.JSONField(default=list, blank=True)  # ["question", "complaint"...]
+    escalation = models.BooleanField(default=False)  # asks for a manager, a lawyer...
     mentions = models.JSONField(default=list, blank=True)  # [{"kind", "name", "id"}]
     rude = models.BooleanField(default=False)  # our own reply read as rude
     rude_terms = models.JSONField(default=list, blank=True)

@@ -1,0 +1,207 @@
+"""Topics and emerging problems over the stored analyses: what the Voice page shows.
+
+Counts come from :class:`TextAnalysis` on its own indexes (``occurred_at``; topic and time):
+customers' messages only (our own replies are left out), per week, over the last
+:data:`WEEKS` weeks ending with the week of the latest message. Each topic gets its volume,
+share negative, customers touched and their value, examples, a weekly series with a trend
+arrow, and the emerging-problem statistics of :func:`devotion.nlp.trends.emerging`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from devotion.nlp import trends
+from devotion.people.models import Person
+from devotion.touchpoints.models import Direction
+from devotion.voice.models import TextAnalysis
+
+WEEKS = 12
+EXAMPLES = 3
+
+
+@dataclass
+class TopicSummary:
+    """One topic over the window (see the module docstring)."""
+
+    label: str
+    volume: int
+    negative: int
+    weekly: list[int]
+    trend: trends.Trend
+    arrow: str
+    people: int = 0
+    value: Decimal = Decimal(0)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def share_negative(self) -> float:
+        return self.negative / self.volume if self.volume else 0.0
+
+
+def customer_texts() -> QuerySet[TextAnalysis]:
+    """Analyses of what customers said (our outbound replies left out), with ``shown``: the
+    topic after any staff correction."""
+    return TextAnalysis.objects.exclude(direction=Direction.OUTBOUND).annotate(
+        shown=Coalesce(NullIf(F("corrected_topic"), Value("")), F("topic"))
+    )
+
+
+def week_start(when: datetime) -> datetime:
+    """Monday 00:00 (UTC) of ``when``'s week."""
+    day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def window(weeks: int = WEEKS) -> tuple[datetime, datetime] | None:
+    """(start, end) of the last ``weeks`` weeks up to the latest message (None when none)."""
+    latest = (
+        customer_texts()
+        .filter(occurred_at__lte=timezone.now())
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if latest is None:
+        return None
+    end = week_start(latest) + timedelta(days=7)
+    return end - timedelta(days=7 * weeks), end
+
+
+def _week_index(when: datetime, start: datetime) -> int:
+    return int((when - start).total_seconds() // (7 * 86400))
+
+
+def summaries(weeks: int = WEEKS, *, with_details: bool = True) -> list[TopicSummary]:
+    """Every topic of the window, largest first (see the module docstring)."""
+    span = window(weeks)
+    if span is None:
+        return []
+    start, end = span
+    in_window = customer_texts().filter(occurred_at__gte=start, occurred_at__lt=end)
+    # 1. Per topic, per day, how many and how many negative (grouped in the database).
+    weekly: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
+    negative: dict[str, int] = defaultdict(int)
+    rows = (
+        in_window.exclude(shown="")
+        .values_list("shown", "occurred_at__date")
+        .annotate(
+            n=Count("pk"),
+            neg=Count(
+                "pk",
+                filter=Q(corrected_sentiment="negative")
+                | Q(corrected_sentiment="", sentiment_label="negative"),
+            ),
+        )
+        .order_by()
+    )
+    for topic, day, n, neg in rows:
+        moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        index = min(max(_week_index(moment, start), 0), weeks - 1)
+        weekly[topic][index] += n
+        negative[topic] += neg
+    found = [
+        TopicSummary(
+            label=topic,
+            volume=sum(series),
+            negative=negative[topic],
+            weekly=series,
+            trend=trends.emerging(series),
+            arrow=trends.arrow(series),
+        )
+        for topic, series in weekly.items()
+    ]
+    found.sort(key=lambda s: (-s.volume, s.label))
+    if with_details:
+        for summary in found:
+            _details(summary, in_window)
+    return found
+
+
+def _details(summary: TopicSummary, in_window: QuerySet[TextAnalysis]) -> None:
+    mine = in_window.filter(shown=summary.label)
+    person_ids = set(mine.values_list("touchpoint__person_id", flat=True).distinct().order_by())
+    summary.people = len(person_ids)
+    totals = Person.objects.filter(pk__in=person_ids).values_list("total_spent", flat=True)
+    summary.value = sum(totals, Decimal(0))
+    summary.examples = list(
+        mine.order_by("-occurred_at").values(
+            "touchpoint_id",
+            "touchpoint__text",
+            "touchpoint__subject",
+            "touchpoint__person_id",
+            "touchpoint__person__display_name",
+            "occurred_at",
+            "sentiment_label",
+            "corrected_sentiment",
+        )[:EXAMPLES]
+    )
+
+
+def emerging_problems(found: list[TopicSummary]) -> list[TopicSummary]:
+    """The topics flagged as emerging in their latest week, most unusual first."""
+    return sorted((s for s in found if s.trend.flagged), key=lambda s: s.trend.p_value)
+
+
+def sentiment_by_week(weeks: int = WEEKS) -> list[dict[str, Any]]:
+    """Per week of the window: counts of negative, neutral and positive customer texts."""
+    span = window(weeks)
+    if span is None:
+        return []
+    start, end = span
+    counts = [dict.fromkeys(("negative", "neutral", "positive"), 0) for _ in range(weeks)]
+    rows = (
+        customer_texts()
+        .filter(occurred_at__gte=start, occurred_at__lt=end)
+        .annotate(
+            feeling=Coalesce(NullIf(F("corrected_sentiment"), Value("")), F("sentiment_label"))
+        )
+        .exclude(feeling="")
+        .values_list("feeling", "occurred_at__date")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for feeling, day, n in rows:
+        moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        counts[min(max(_week_index(moment, start), 0), weeks - 1)][feeling] += n
+    out = []
+    for i, c in enumerate(counts):
+        total = sum(c.values())
+        out.append(
+            {
+                "week": start + timedelta(days=7 * i),
+                "total": total,
+                **c,
+                **{f"{k}_pct": round(100 * v / total, 1) if total else 0 for k, v in c.items()},
+            }
+        )
+    return out
+
+
+def messages(topic: str = "", *, limit: int = 50, **filters: Any) -> QuerySet[TextAnalysis]:
+    """The customer texts behind a number: a topic's (and filters'), newest first."""
+    found = customer_texts()
+    if topic:
+        found = found.filter(shown=topic)
+    return (
+        found.filter(**filters)
+        .select_related("touchpoint", "touchpoint__person")
+        .order_by("-occurred_at")[:limit]
+    )
+
+
+def people_touched(topic: str, *, since: datetime | None = None) -> QuerySet[Person]:
+    """The live people whose messages are on ``topic`` (since a time, when given)."""
+    found = customer_texts().filter(shown=topic)
+    if since is not None:
+        found = found.filter(occurred_at__gte=since)
+    ids = found.values("touchpoint__person_id")
+    return Person.objects.live().filter(pk__in=ids).order_by("-total_spent", "pk")
