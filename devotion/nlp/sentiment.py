@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -140,6 +141,7 @@ def fit(
     Labels must be among :data:`LABELS`; every label should occur at least once.
     """
     from scipy import sparse
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import SGDClassifier
 
     unknown = sorted(set(labels) - set(LABELS))
@@ -157,7 +159,11 @@ def fit(
         class_weight="balanced",
         random_state=random_state,
     )
-    classifier.fit(x, np.asarray(labels), sample_weight=sample_weight)
+    with warnings.catch_warnings():
+        # A few hundred labels that a line separates perfectly keep SGD's loss falling past
+        # max_iter: the model is already right, more passes only grow the weights.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(x, np.asarray(labels), sample_weight=sample_weight)
     classes = tuple(str(c) for c in classifier.classes_)
     coef = np.asarray(classifier.coef_)
     intercept = np.asarray(classifier.intercept_)
