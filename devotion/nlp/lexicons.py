@@ -195,7 +195,10 @@ nothing we can do|stop complaining|stop emailing|stop calling|go somewhere else|
 shop elsewhere|whatever|obviously you|clearly you didn't|you people|learn to|
 if you can't|don't waste our time|do not waste our time|you're wrong|you are wrong|
 that's your problem|that is your problem|figure it out yourself|google it|no idea why you|
-we told you|you didn't listen|you never listen|be patient|chill
+we told you|you didn't listen|you never listen|be patient|chill|
+as stated on our website|as stated in our|as clearly stated|before contacting us again|
+check with your bank|not our responsibility|nothing to do with us|read our policy|
+read our returns policy|we have no record of a problem|you must have
 """
 RUDE_WORDS = """
 stupid idiot* dumb moron* ridiculous pathetic ignorant lazy incompetent clueless shut

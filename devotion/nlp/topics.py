@@ -33,7 +33,7 @@ TOPICS: dict[str, str] = {
     "defective|faulty|stopped working|doesn't work|does not work|not working",
     "wrong item": "wrong item|wrong size|wrong colour|wrong color|wrong product|"
     "not what i ordered|sent me the wrong|sent the wrong|missing item|item missing|"
-    "missing from my order|incomplete order",
+    "missing from my order|incomplete order|was missing|instead of|there was a * instead",
     "billing error": "charged twice|double charged|double charge|overcharg*|wrong amount|"
     "billing|billed|invoice|extra charge|charged me|charged for|unauthori* charge|"
     "payment taken twice|statement",
@@ -63,7 +63,8 @@ TOPICS: dict[str, str] = {
     "available in|pre-order|preorder",
     "praise": "love it|loved it|love this|great service|excellent service|amazing|"
     "thank you so much|thanks so much|fantastic|brilliant|so helpful|highly recommend|"
-    "best customer service",
+    "best customer service|shout-out|shout out|is a star|appreciate it|lovely service|"
+    "huge hit|obsessed with|above and beyond|so kind|so patient|made my day",
 }
 
 

@@ -39,8 +39,9 @@ TEXT_KINDS: tuple[str, ...] = (
     "social_comment",
     "email",
     "call",
-    "lead",
 )
+# Kinds whose subject the customer wrote too (a survey answer's subject is our question).
+_SUBJECT_KINDS = frozenset({"message", "email"})
 CHUNK = 2000
 _UPDATE_FIELDS = [
     "language",
@@ -188,8 +189,15 @@ def _rows(
 
 
 def text_of(row: dict[str, Any]) -> str:
-    """The text a touchpoint says: its text, else its subject."""
-    return (row["text"] or row["subject"] or "").strip()
+    """What a touchpoint says: its text, after its subject for a message or an e-mail (a
+    subject such as "Charged twice" often names the problem better than the body)."""
+    text = (row["text"] or "").strip()
+    subject = (row["subject"] or "").strip() if row["kind"] in _SUBJECT_KINDS else ""
+    if subject.lower().startswith("re:"):
+        subject = ""
+    if subject and text:
+        return f"{subject}. {text}"
+    return subject or text
 
 
 def analyse_rows(touchpoints: Sequence[dict[str, Any]]) -> int:
@@ -209,7 +217,9 @@ def analyse_rows(touchpoints: Sequence[dict[str, Any]]) -> int:
     return len(usable)
 
 
-_FIELDS = ("id", "text", "subject", "direction", "occurred_at")
+# A text, or a subject the customer wrote (see text_of).
+_SAYS_SOMETHING = ~Q(text="") | (Q(kind__in=_SUBJECT_KINDS) & ~Q(subject=""))
+_FIELDS = ("id", "kind", "text", "subject", "direction", "occurred_at")
 
 
 def analyse_ids(ids: Sequence[int], *, job: Job | None = None) -> int:
@@ -220,7 +230,7 @@ def analyse_ids(ids: Sequence[int], *, job: Job | None = None) -> int:
         chunk = ids[start : start + CHUNK]
         found = list(
             Touchpoint.objects.filter(pk__in=chunk, kind__in=TEXT_KINDS)
-            .exclude(text="", subject="")
+            .filter(_SAYS_SOMETHING)
             .values(*_FIELDS)
         )
         done += analyse_rows(found)
@@ -234,7 +244,7 @@ def analyse_ids(ids: Sequence[int], *, job: Job | None = None) -> int:
 def history(*, everything: bool) -> Any:
     """The text touchpoints ``devotion analyze`` works through: all of them with ``--all``,
     else those with no analysis yet."""
-    found = Touchpoint.objects.filter(kind__in=TEXT_KINDS).exclude(Q(text="") & Q(subject=""))
+    found = Touchpoint.objects.filter(kind__in=TEXT_KINDS).filter(_SAYS_SOMETHING)
     if not everything:
         found = found.filter(analysis__isnull=True)
     return found
