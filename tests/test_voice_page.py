@@ -127,3 +127,16 @@ def test_a_bad_correction_is_refused_with_a_message(login, agent, make_event):
     analysis.refresh_from_db()
     assert analysis.corrected_sentiment == ""
     assert not LabelledText.objects.exists()
+
+
+def test_rising_praise_is_not_an_emerging_problem(login, agent, make_event):
+    events = [
+        _msg(make_event, "Thank you so much, lovely service", w * 7 + 2, f"p{w}") for w in range(10)
+    ]
+    events += [_msg(make_event, "Thanks so much, amazing!", 1 + i % 3, f"n{i}") for i in range(15)]
+    ingest(events)
+    call_command("analyze", quiet=True)
+    page = login(agent).get("/voice/")
+    praise = next(t for t in page.context["topics"] if t.label == "praise")
+    assert praise.trend.flagged
+    assert page.context["emerging"] == []

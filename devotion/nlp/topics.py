@@ -77,6 +77,9 @@ def _pattern(phrases: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w'])", re.IGNORECASE)
 
 
+# Topics that are good news: never an emerging *problem*.
+POSITIVE_TOPICS = frozenset({"praise"})
+
 _PATTERNS = [(label, _pattern(phrases)) for label, phrases in TOPICS.items()]
 LABELS: tuple[str, ...] = tuple(TOPICS)
 

@@ -2,9 +2,9 @@
 
 Counts come from :class:`TextAnalysis` on its own indexes (``occurred_at``; topic and time):
 customers' messages only (our own replies are left out), per week, over the last
-:data:`WEEKS` weeks ending with the week of the latest message. Each topic gets its volume,
-share negative, customers touched and their value, examples, a weekly series with a trend
-arrow, and the emerging-problem statistics of :func:`devotion.nlp.trends.emerging`.
+:data:`WEEKS` weeks (rolling 7-day spans) ending with the day of the latest message.
+Each topic gets its volume, share negative, customers touched and their value, examples,
+a weekly series with a trend arrow, and the emerging-problem statistics of :func:`devotion.nlp.trends.emerging`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from devotion.nlp import trends
+from devotion.nlp.topics import POSITIVE_TOPICS
 from devotion.people.models import Person
 from devotion.touchpoints.models import Direction
 from devotion.voice.models import TextAnalysis
@@ -55,14 +56,17 @@ def customer_texts() -> QuerySet[TextAnalysis]:
     )
 
 
-def week_start(when: datetime) -> datetime:
-    """Monday 00:00 (UTC) of ``when``'s week."""
+def day_after(when: datetime) -> datetime:
+    """Midnight (UTC) after ``when``: the end of the window holding ``when``."""
     day = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - timedelta(days=day.weekday())
+    return day + timedelta(days=1)
 
 
 def window(weeks: int = WEEKS) -> tuple[datetime, datetime] | None:
-    """(start, end) of the last ``weeks`` weeks up to the latest message (None when none)."""
+    """(start, end) of the last ``weeks`` weeks up to the day of the latest message (None when
+    none). Weeks are rolling 7-day spans ending that day, not calendar weeks, so "the latest
+    week" is always seven whole days: a problem that started on Thursday is not split in
+    two on Monday."""
     latest = (
         customer_texts()
         .filter(occurred_at__lte=timezone.now())
@@ -72,7 +76,7 @@ def window(weeks: int = WEEKS) -> tuple[datetime, datetime] | None:
     )
     if latest is None:
         return None
-    end = week_start(latest) + timedelta(days=7)
+    end = day_after(latest)
     return end - timedelta(days=7 * weeks), end
 
 
@@ -146,9 +150,23 @@ def _details(summary: TopicSummary, in_window: QuerySet[TextAnalysis]) -> None:
     )
 
 
+# A topic is a problem when at least this share of its messages is negative: a rise in
+# praise is good news, not an emerging problem.
+PROBLEM_SHARE_NEGATIVE = 0.25
+
+
 def emerging_problems(found: list[TopicSummary]) -> list[TopicSummary]:
-    """The topics flagged as emerging in their latest week, most unusual first."""
-    return sorted((s for s in found if s.trend.flagged), key=lambda s: s.trend.p_value)
+    """The problem topics flagged as emerging in their latest week, most unusual first."""
+    return sorted(
+        (
+            s
+            for s in found
+            if s.trend.flagged
+            and s.label not in POSITIVE_TOPICS
+            and s.share_negative >= PROBLEM_SHARE_NEGATIVE
+        ),
+        key=lambda s: s.trend.p_value,
+    )
 
 
 def sentiment_by_week(weeks: int = WEEKS) -> list[dict[str, Any]]:

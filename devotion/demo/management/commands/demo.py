@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.texts import BUSINESS_NAME
+from devotion.demo.voice import ensure_voice
 from devotion.people.models import Merge, Person
 from devotion.touchpoints.models import Touchpoint
 
@@ -57,7 +58,13 @@ class Command(BaseCommand):
         # 5. E-mail stays in the outbox (never sent), with two invitations in it to read.
         url = f"http://{options['host']}:{options['port']}/"
         ensure_mail(settings.HOME, url)
-        # 6. What is there now, where to look, and how to log in.
+        # 6. Every text understood, with an emerging problem, an escalation and a rude reply.
+        voice = ensure_voice()
+        self.stdout.write(
+            f"Voice: {voice['analysed']:,} texts analysed, {voice['added']} scenario messages "
+            "added (see /voice/)."
+        )
+        # 7. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:
