@@ -118,7 +118,7 @@ def train_sentiment() -> TextModel:
     base = sentiment.shipped()
     version = f"business-{timezone.now():%Y%m%d%H%M%S}-{len(labels)}"
     if len(labels) < MIN_LABELS or len(set(labels)) < 2:
-        scores = {"n": len(labels)}
+        scores: dict[str, float] = {"n": len(labels)}
         model = None
         decision = (
             f"Not trained: {len(labels)} labels; at least {MIN_LABELS}, of two or more "

@@ -2,9 +2,10 @@
 
 Counts come from :class:`TextAnalysis` on its own indexes (``occurred_at``; topic and time):
 customers' messages only (our own replies are left out), per week, over the last
-:data:`WEEKS` weeks (rolling 7-day spans) ending with the day of the latest message.
-Each topic gets its volume, share negative, customers touched and their value, examples,
-a weekly series with a trend arrow, and the emerging-problem statistics of :func:`devotion.nlp.trends.emerging`.
+:data:`WEEKS` weeks (rolling 7-day spans) ending with the day of the latest message. Each
+topic gets its volume, share negative, customers touched and their value, examples, a
+weekly series with a trend arrow, and the emerging-problem statistics of
+:func:`devotion.nlp.trends.emerging`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from devotion.nlp import trends
@@ -49,11 +49,13 @@ class TopicSummary:
 
 
 def customer_texts() -> QuerySet[TextAnalysis]:
-    """Analyses of what customers said (our outbound replies left out), with ``shown``: the
-    topic after any staff correction."""
-    return TextAnalysis.objects.exclude(direction=Direction.OUTBOUND).annotate(
-        shown=Coalesce(NullIf(F("corrected_topic"), Value("")), F("topic"))
-    )
+    """Analyses of what customers said (our outbound replies left out)."""
+    return TextAnalysis.objects.exclude(direction=Direction.OUTBOUND)
+
+
+def on_topic(topic: str) -> Q:
+    """Analyses shown under ``topic``: corrected to it, or read as it and not corrected."""
+    return Q(corrected_topic=topic) | Q(corrected_topic="", topic=topic)
 
 
 def day_after(when: datetime) -> datetime:
@@ -95,8 +97,8 @@ def summaries(weeks: int = WEEKS, *, with_details: bool = True) -> list[TopicSum
     weekly: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
     negative: dict[str, int] = defaultdict(int)
     rows = (
-        in_window.exclude(shown="")
-        .values_list("shown", "occurred_at__date")
+        in_window.exclude(topic="", corrected_topic="")
+        .values_list("topic", "corrected_topic", "occurred_at__date")
         .annotate(
             n=Count("pk"),
             neg=Count(
@@ -107,7 +109,8 @@ def summaries(weeks: int = WEEKS, *, with_details: bool = True) -> list[TopicSum
         )
         .order_by()
     )
-    for topic, day, n, neg in rows:
+    for read_as, corrected, day, n, neg in rows:
+        topic = corrected or read_as
         moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
         index = min(max(_week_index(moment, start), 0), weeks - 1)
         weekly[topic][index] += n
@@ -131,13 +134,16 @@ def summaries(weeks: int = WEEKS, *, with_details: bool = True) -> list[TopicSum
 
 
 def _details(summary: TopicSummary, in_window: QuerySet[TextAnalysis]) -> None:
-    mine = in_window.filter(shown=summary.label)
-    person_ids = set(mine.values_list("touchpoint__person_id", flat=True).distinct().order_by())
-    summary.people = len(person_ids)
-    totals = Person.objects.filter(pk__in=person_ids).values_list("total_spent", flat=True)
-    summary.value = sum(totals, Decimal(0))
-    summary.examples = list(
-        mine.order_by("-occurred_at").values(
+    mine = in_window.filter(on_topic(summary.label))
+    # Customers touched and what they spent, in one query (people counted once each).
+    touched = Person.objects.filter(pk__in=mine.values("touchpoint__person_id")).aggregate(
+        n=Count("pk"), value=Sum("total_spent")
+    )
+    summary.people = touched["n"]
+    summary.value = touched["value"] or Decimal(0)
+    summary.examples = [
+        dict(row)
+        for row in mine.order_by("-occurred_at").values(
             "touchpoint_id",
             "touchpoint__text",
             "touchpoint__subject",
@@ -147,7 +153,7 @@ def _details(summary: TopicSummary, in_window: QuerySet[TextAnalysis]) -> None:
             "sentiment_label",
             "corrected_sentiment",
         )[:EXAMPLES]
-    )
+    ]
 
 
 # A topic is a problem when at least this share of its messages is negative: a rise in
@@ -179,15 +185,13 @@ def sentiment_by_week(weeks: int = WEEKS) -> list[dict[str, Any]]:
     rows = (
         customer_texts()
         .filter(occurred_at__gte=start, occurred_at__lt=end)
-        .annotate(
-            feeling=Coalesce(NullIf(F("corrected_sentiment"), Value("")), F("sentiment_label"))
-        )
-        .exclude(feeling="")
-        .values_list("feeling", "occurred_at__date")
+        .exclude(corrected_sentiment="", sentiment_label="")
+        .values_list("corrected_sentiment", "sentiment_label", "occurred_at__date")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for feeling, day, n in rows:
+    for corrected, read_as, day, n in rows:
+        feeling = corrected or read_as
         moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
         counts[min(max(_week_index(moment, start), 0), weeks - 1)][feeling] += n
     out = []
@@ -208,7 +212,7 @@ def messages(topic: str = "", *, limit: int = 50, **filters: Any) -> QuerySet[Te
     """The customer texts behind a number: a topic's (and filters'), newest first."""
     found = customer_texts()
     if topic:
-        found = found.filter(shown=topic)
+        found = found.filter(on_topic(topic))
     return (
         found.filter(**filters)
         .select_related("touchpoint", "touchpoint__person")
@@ -218,7 +222,7 @@ def messages(topic: str = "", *, limit: int = 50, **filters: Any) -> QuerySet[Te
 
 def people_touched(topic: str, *, since: datetime | None = None) -> QuerySet[Person]:
     """The live people whose messages are on ``topic`` (since a time, when given)."""
-    found = customer_texts().filter(shown=topic)
+    found = customer_texts().filter(on_topic(topic))
     if since is not None:
         found = found.filter(occurred_at__gte=since)
     ids = found.values("touchpoint__person_id")
