@@ -54,7 +54,10 @@ def test_a_business_model_that_beats_the_shipped_one_takes_over(tmp_path, capsys
 
 def test_too_few_labels_leave_the_shipped_model_answering(tmp_path, capsys):
     call_command(
-        "learn", "sentiment", str(_file(tmp_path, n=20)), text_column="message",
+        "learn",
+        "sentiment",
+        str(_file(tmp_path, n=20)),
+        text_column="message",
         label_column="feeling",
     )
     assert "Not trained" in capsys.readouterr().out

@@ -140,3 +140,18 @@ def test_rising_praise_is_not_an_emerging_problem(login, agent, make_event):
     praise = next(t for t in page.context["topics"] if t.label == "praise")
     assert praise.trend.flagged
     assert page.context["emerging"] == []
+
+
+def test_the_customer_page_shows_the_persons_feeling_trend(login, agent, make_event):
+    ingest(
+        [
+            _msg(make_event, "Lovely, thank you so much!", 20, "ada"),
+            _msg(make_event, "Great service again", 15, "ada"),
+            _msg(make_event, "My order never arrived, this is terrible", 3, "ada"),
+            _msg(make_event, "Still nothing. Awful, I want a refund", 1, "ada"),
+        ]
+    )
+    call_command("analyze", quiet=True)
+    person_id = TextAnalysis.objects.values_list("touchpoint__person_id", flat=True).first()
+    html = login(agent).get(f"/customers/{person_id}/").content.decode()
+    assert "Feeling lately" in html and "getting worse" in html

@@ -28,7 +28,8 @@ TOPICS: dict[str, str] = {
     "has not arrived|not arrived|never arrived|didn't arrive|did not arrive|not received|"
     "never received|haven't received|where is my order|where is my parcel|"
     "where is my package|tracking|delivery date|still not here|taking forever|"
-    "not delivered|undelivered|courier",
+    "not delivered|undelivered|courier|slow shipping|shipping seems|shipping is slow|"
+    "slow delivery|taking ages|takes ages",
     "damaged item": "damaged|arrived broken|broken|cracked|smashed|dented|crushed|"
     "defective|faulty|stopped working|doesn't work|does not work|not working",
     "wrong item": "wrong item|wrong size|wrong colour|wrong color|wrong product|"

@@ -227,3 +227,44 @@ def people_touched(topic: str, *, since: datetime | None = None) -> QuerySet[Per
         found = found.filter(occurred_at__gte=since)
     ids = found.values("touchpoint__person_id")
     return Person.objects.live().filter(pk__in=ids).order_by("-total_spent", "pk")
+
+
+DISCOVER_LIMIT = 2000
+
+
+def other_themes(weeks: int = WEEKS) -> list[dict[str, Any]]:
+    """Themes among the newest customer texts no listed topic caught (not positive, in a
+    language the models read), grouped by :func:`devotion.nlp.topics.discover`; cached for
+    ten minutes (k-means on up to :data:`DISCOVER_LIMIT` texts takes a second)."""
+    from django.core.cache import cache
+
+    from devotion.nlp.topics import discover
+
+    span = window(weeks)
+    if span is None:
+        return []
+    key = f"voice:themes:{span[1].isoformat()}:{TextAnalysis.objects.count()}"
+    found: list[dict[str, Any]] | None = cache.get(key)
+    if found is not None:
+        return found
+    rows = list(
+        customer_texts()
+        .filter(occurred_at__gte=span[0], topic="", corrected_topic="", language="en")
+        .exclude(sentiment_label="positive")
+        .order_by("-occurred_at")
+        .values_list("touchpoint_id", "touchpoint__text", "touchpoint__person_id")[:DISCOVER_LIMIT]
+    )
+    groups = discover([text for _, text, _ in rows], max_topics=6, min_size=4)
+    found = [
+        {
+            "label": label,
+            "volume": len(members),
+            "examples": [
+                {"touchpoint_id": rows[i][0], "text": rows[i][1], "person_id": rows[i][2]}
+                for i in members[:2]
+            ],
+        }
+        for label, members in groups
+    ]
+    cache.set(key, found, 600)
+    return found

@@ -61,6 +61,7 @@ def voice(request: HttpRequest) -> HttpResponse:
                     :5
                 ]
             ),
+            "themes": topics.other_themes(),
             "any_texts": TextAnalysis.objects.exists(),
         },
     )
