@@ -20,6 +20,7 @@ from devotion.api.events import router as events_router
 from devotion.api.people import router as people_router
 from devotion.api.schemas import EventBatchIn, EventIn
 from devotion.voice.api_surveys import router as surveys_router
+from devotion.voice.api_text import router as text_router
 
 DESCRIPTION = """
 Send events (orders, messages, reviews, survey answers…) into Devotion and read people back.
@@ -90,3 +91,4 @@ errors.install(api)
 api.add_router("/v1/", events_router)
 api.add_router("/v1/", people_router)
 api.add_router("/v1/", surveys_router)
+api.add_router("/v1/", text_router)

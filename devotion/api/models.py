@@ -13,6 +13,7 @@ SCOPES = {
     "events:write": "Send events (touchpoints) in",
     "people:read": "Read people, their identities, facts and timeline",
     "surveys:read": "Read surveys, their scores and answers",
+    "text:analyze": "Analyse texts (sentiment, emotions, needs-reply, topic)",
 }
 KEY_PREFIX = "dvt_"
 

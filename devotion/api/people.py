@@ -31,6 +31,7 @@ from devotion.people.models import Person, Stage
 from devotion.people.search import search_people
 from devotion.people.spend import spent_by_currency
 from devotion.touchpoints.models import Touchpoint
+from devotion.voice.api_text import ANALYSIS_FIELDS, stored_analysis
 
 router = Router(tags=["people"], auth=ApiKeyAuth("people:read"))
 
@@ -65,6 +66,7 @@ _TOUCHPOINT_FIELDS = (
     "rating",
     "extra",
     "staff__display_name",
+    *ANALYSIS_FIELDS,
 )
 
 
@@ -185,6 +187,9 @@ def _live_person(person_id: int, suffix: str = "") -> Person | HttpResponse:
 
 def _touchpoint_dict(row: dict[str, Any]) -> dict[str, Any]:
     row["staff"] = row.pop("staff__display_name")
+    row["analysis"] = stored_analysis(row)
+    for name in ANALYSIS_FIELDS:
+        del row[name]
     return row
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from devotion.touchpoints.kinds import CHANNEL_ALIASES, CHANNELS, EVENT_KINDS
+from devotion.voice.schemas_text import AnalysisOut
 
 # ----------------------------------------------------------------------------- events (in)
 
@@ -216,6 +217,10 @@ class TouchpointOut(Schema):
     rating: int | None
     staff: str | None
     extra: dict[str, Any]
+    analysis: AnalysisOut | None = Field(
+        description="What the text says (voice app); null when it has no text or is not "
+        "analysed yet."
+    )
 
 
 class TimelineOut(Schema):

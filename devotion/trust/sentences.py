@@ -34,6 +34,7 @@ ACTIONS: dict[str, str] = {
     "team.password_reset": "Reset a password",
     "apikey.create": "Created an API key",
     "apikey.revoke": "Revoked an API key",
+    "text.correct": "Corrected a message's feeling or topic",
     "webhook.created": "Created a webhook",
     "webhook.updated": "Changed a webhook",
     "webhook.deleted": "Deleted a webhook",
@@ -109,6 +110,12 @@ def _role(value: object) -> str:
 
 
 _SENTENCES: dict[str, Render] = {
+    "text.correct": lambda e, u: format_html(
+        "corrected the analysis of message #{} (feeling {}, topic {})",
+        e.object_id,
+        e.detail.get("sentiment") or "as read",
+        "changed" if e.detail.get("topic_changed") else "as read",
+    ),
     "person.view": lambda e, u: format_html("viewed {}", _customer(e.object_id)),
     "person.merge": lambda e, u: format_html(
         "merged {} into {}", _customer(e.detail.get("loser_id", "?")), _person_id(e.object_id)
@@ -159,7 +166,7 @@ _SENTENCES: dict[str, Render] = {
     "survey.deleted": lambda e, u: format_html("deleted survey draft #{}", e.object_id),
 }
 # Detail keys a sentence already says, so they are not repeated under it.
-_SAID = {"loser_id", "role", "invitation_id", "from_role", "to_role"}
+_SAID = {"loser_id", "role", "invitation_id", "from_role", "to_role", "sentiment", "topic_changed"}
 
 
 def _fallback(event: AuditEvent) -> SafeString:

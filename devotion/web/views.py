@@ -293,7 +293,7 @@ def _timeline(person: Person, request: HttpRequest) -> dict[str, Any]:
         touchpoints = touchpoints.filter(kind=filters["kind"])
     if filters["channel"]:
         touchpoints = touchpoints.filter(channel=filters["channel"])
-    touchpoints = touchpoints.select_related("staff").prefetch_related(
+    touchpoints = touchpoints.select_related("staff", "analysis").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     )
     cursor = Cursor.decode(request.GET.get("page"))

@@ -16,6 +16,7 @@ from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.surveys import ensure_surveys
 from devotion.demo.texts import BUSINESS_NAME
+from devotion.demo.voice import ensure_voice
 from devotion.people.models import Merge, Person
 from devotion.touchpoints.models import Touchpoint
 
@@ -60,7 +61,13 @@ class Command(BaseCommand):
         ensure_mail(settings.HOME, url)
         # 5b. Surveys: a spring NPS and a CSAT after support, sent and answered.
         self.stdout.write(ensure_surveys(url))
-        # 6. What is there now, where to look, and how to log in.
+        # 6. Every text understood, with an emerging problem, an escalation and a rude reply.
+        voice = ensure_voice()
+        self.stdout.write(
+            f"Voice: {voice['analysed']:,} texts analysed, {voice['added']} scenario messages "
+            "added (see /voice/)."
+        )
+        # 7. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:

@@ -1,0 +1,160 @@
+"""The Voice page (topics, emerging problems, feeling over time), the messages behind any
+number, and staff corrections of a message's feeling or topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages as flash
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from devotion.nlp import topics as listed_topics
+from devotion.team.permissions import role_required
+from devotion.trust.models import AuditEvent
+from devotion.voice import topics
+from devotion.voice.models import SentimentLabel, TextAnalysis
+
+FEELINGS = ("negative", "neutral", "positive")
+
+
+def _sparkline(series: list[int], width: int = 120, height: int = 28) -> str:
+    """SVG polyline points for a weekly series (drawn inline: no chart library needed)."""
+    top = max(series) or 1
+    step = width / max(len(series) - 1, 1)
+    return " ".join(
+        f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(series)
+    )
+
+
+@require_GET
+@role_required("agent")
+def voice(request: HttpRequest) -> HttpResponse:
+    """Topics with trends, emerging problems, and feeling week by week."""
+    # 1. Every topic of the last weeks, with its details and statistics.
+    found = topics.summaries()
+    for summary in found:
+        summary.points = _sparkline(summary.weekly)  # type: ignore[attr-defined]
+    # 2. Those rising beyond their normal range.
+    emerging = topics.emerging_problems(found)
+    # 3. Feeling per week, and our replies read as rude.
+    weeks = topics.sentiment_by_week()
+    rude = (
+        TextAnalysis.objects.filter(rude=True)
+        .select_related("touchpoint", "touchpoint__person", "touchpoint__staff")
+        .order_by("-occurred_at")[:5]
+    )
+    waiting = topics.customer_texts().filter(escalation=True)
+    return render(
+        request,
+        "voice/text/voice.html",
+        {
+            "topics": found,
+            "emerging": emerging,
+            "weeks": weeks,
+            "rude": list(rude),
+            "escalations": list(
+                waiting.select_related("touchpoint", "touchpoint__person").order_by("-occurred_at")[
+                    :5
+                ]
+            ),
+            "themes": topics.other_themes(),
+            "any_texts": TextAnalysis.objects.exists(),
+        },
+    )
+
+
+class MessagesFilter(forms.Form):
+    topic = forms.CharField(required=False, max_length=100)
+    feeling = forms.ChoiceField(required=False, choices=[("", "Any"), *SentimentLabel.choices])
+    rude = forms.BooleanField(required=False)
+    escalation = forms.BooleanField(required=False)
+
+
+@require_GET
+@role_required("agent")
+def voice_messages(request: HttpRequest) -> HttpResponse:
+    """The messages and people behind a number on the Voice page."""
+    # 1. Read the filters (a bad value shows everything, never an error page).
+    form = MessagesFilter(request.GET)
+    values = form.cleaned_data if form.is_valid() else {}
+    topic = values.get("topic") or ""
+    # 2. The messages, newest first, and the people they came from.
+    if values.get("rude"):
+        found: Any = (
+            TextAnalysis.objects.filter(rude=True)
+            .select_related("touchpoint", "touchpoint__person", "touchpoint__staff")
+            .order_by("-occurred_at")[:100]
+        )
+    else:
+        filters: dict[str, Any] = {}
+        if values.get("feeling"):
+            filters["sentiment_label"] = values["feeling"]
+        if values.get("escalation"):
+            filters["escalation"] = True
+        found = topics.messages(topic, limit=100, **filters)
+    people = list(topics.people_touched(topic)[:50]) if topic else []
+    return render(
+        request,
+        "voice/text/messages.html",
+        {"rows": list(found), "topic": topic, "filters": values, "people": people},
+    )
+
+
+class CorrectionForm(forms.Form):
+    sentiment = forms.ChoiceField(
+        required=False, choices=[("", "As read"), *SentimentLabel.choices]
+    )
+    topic = forms.CharField(required=False, max_length=100)
+    next = forms.CharField(required=False, max_length=500)
+
+
+@require_POST
+@role_required("agent")
+def correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """A staff member corrects one message's feeling and/or topic (kept as a label)."""
+    # 1. The analysis being corrected, and what the person chose.
+    analysis = get_object_or_404(TextAnalysis.objects.select_related("touchpoint"), pk=pk)
+    form = CorrectionForm(request.POST)
+    back = reverse("customer", args=[analysis.touchpoint.person_id]) + f"#tp-{pk}"
+    next_url = form.data.get("next", "")
+    if isinstance(next_url, str) and next_url.startswith("/") and not next_url.startswith("//"):
+        back = next_url
+    if not form.is_valid():
+        flash.error(request, "That correction was not understood: pick a feeling from the list.")
+        return HttpResponseRedirect(back)
+    # 2. Keep it (shown from now on, learned from at the next training).
+    from devotion.voice.learning import record_correction
+
+    before_topic = analysis.shown_topic
+    record_correction(
+        analysis,
+        sentiment_label=form.cleaned_data["sentiment"],
+        topic=form.cleaned_data["topic"],
+        user=request.user,
+    )
+    # 3. Audit it (ids only) and go back to where the person was.
+    AuditEvent.record(
+        "text.correct",
+        actor=request.user,
+        object_type="touchpoint",
+        object_id=pk,
+        sentiment=form.cleaned_data["sentiment"],
+        topic_changed=analysis.shown_topic != before_topic,
+    )
+    flash.success(request, "Thanks: the correction is shown now and Devotion will learn from it.")
+    return HttpResponseRedirect(back)
+
+
+def topic_choices() -> list[str]:
+    """Topics a person can pick when correcting: the listed ones and those staff added."""
+    added = (
+        TextAnalysis.objects.exclude(corrected_topic="")
+        .values_list("corrected_topic", flat=True)
+        .distinct()
+        .order_by()[:50]
+    )
+    return sorted(set(listed_topics.LABELS) | set(added))
