@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from devotion.lib.business_hours import BusinessHours, HoursError
 from devotion.people.models import Person
+from devotion.touchpoints import kinds
 from devotion.touchpoints.models import Touchpoint
 
 DEFAULT_HOURS = "mon-fri 09:00-17:00"
@@ -161,6 +162,9 @@ class Conversation(models.Model):
     last_outbound_at = models.DateTimeField(null=True, blank=True)
     first_reply_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
+    # The latest message filed (time, then id): filing it again changes nothing.
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -171,6 +175,14 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return self.subject or self.key
+
+    @property
+    def kind_label(self) -> str:
+        return kinds.label(self.kind)
+
+    @property
+    def channel_label(self) -> str:
+        return kinds.CHANNELS.get(self.channel, self.channel)
 
     @property
     def first_reply_time(self) -> timedelta | None:

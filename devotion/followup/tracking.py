@@ -276,12 +276,12 @@ def _file(
     live = list(active)  # this conversation's promises, the ones started here included
     for row in rows:
         conversation.opened_at = min(conversation.opened_at, row["occurred_at"])
-        latest = max(
-            filter(None, (conversation.last_inbound_at, conversation.last_outbound_at)),
-            default=None,
-        )
-        if latest is not None and row["occurred_at"] < latest:
-            continue  # older than what we know: history, it changes nothing now
+        if conversation.last_message_at is not None and (
+            row["occurred_at"],
+            row["id"],
+        ) <= (conversation.last_message_at, conversation.last_message_id):
+            continue  # filed already, or older than what we know: it changes nothing now
+        conversation.last_message_at, conversation.last_message_id = row["occurred_at"], row["id"]
         if row["direction"] == "out":
             _outbound(conversation, row, live)
         else:

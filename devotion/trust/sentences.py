@@ -39,6 +39,7 @@ ACTIONS: dict[str, str] = {
     "webhook.deleted": "Deleted a webhook",
     "webhook.tested": "Tested a webhook",
     "webhook.secret_rotated": "Rotated a webhook secret",
+    "reply.send": "Replied to a customer",
 }
 PAGE_VIEW = "person.view"
 
@@ -106,6 +107,9 @@ def _role(value: object) -> str:
 
 
 _SENTENCES: dict[str, Render] = {
+    "reply.send": lambda e, u: format_html(
+        'replied in <a href="/queue/{}/">conversation #{}</a>', e.object_id, e.object_id
+    ),
     "person.view": lambda e, u: format_html("viewed {}", _customer(e.object_id)),
     "person.merge": lambda e, u: format_html(
         "merged {} into {}", _customer(e.detail.get("loser_id", "?")), _person_id(e.object_id)
