@@ -12,6 +12,8 @@ from django.utils import timezone
 SCOPES = {
     "events:write": "Send events (touchpoints) in",
     "people:read": "Read people, their identities, facts and timeline",
+    "queue:read": "Read the reply queue (what waits for an answer)",
+    "coach:use": "Check reply drafts with the reply coach",
 }
 KEY_PREFIX = "dvt_"
 

@@ -80,6 +80,17 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "wait": ("waiting", "wait", "waited", "no reply", "no answer", "nobody", "ignored",
              "heard nothing", "no response", "chase", "chasing"),
 }
+# A complaint about one subject is answered by a remedy on another: broken → a replacement.
+_REMEDIES: dict[str, frozenset[str]] = {
+    "damage": frozenset({"replace", "refund", "return", "warranty"}),
+    "wrong": frozenset({"replace", "return", "refund"}),
+    "missing": frozenset({"replace", "refund", "delivery"}),
+    "delivery": frozenset({"refund", "replace"}),
+    "quality": frozenset({"replace", "refund", "return", "warranty"}),
+    "billing": frozenset({"refund"}),
+    "cold": frozenset({"refund", "replace"}),
+    "size": frozenset({"replace", "return"}),
+}
 _COMPLAINT_WORDS = re.compile(
     r"\b(broken|damaged?|faulty|defective|cracked|smashed|leak(s|ed|ing)?|wrong|incorrect|late|"
     r"delayed|never (arrived|came|received|got)|not (arrived|received|working|happy|good enough)|"
@@ -292,6 +303,8 @@ def _answers(point: Point, draft_sentences: list[str]) -> str:
     wanted = _keys(point.text)
     concepts = {k for k in wanted if k.startswith("#")}
     words = wanted - concepts
+    if point.kind in ("complaint", "request"):
+        concepts |= {f"#{r}" for c in concepts for r in _REMEDIES.get(c[1:], ())}
     best, best_score = "", 0.0
     for sentence in draft_sentences:
         have = _keys(sentence)
