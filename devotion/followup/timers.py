@@ -53,7 +53,8 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"warned": 0, "breached": 0, "sent": 0, "failed": 0}
     counts["warned"] = _mark(
-        Q(state=PromiseState.OPEN, warned_at__isnull=True, warn_at__lte=now),
+        # Past due already (a sweep missed the window): the breach says it all.
+        Q(state=PromiseState.OPEN, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now),
         Alert.Kind.WARNING,
         now,
     )
