@@ -8,7 +8,7 @@ up, ``warn_at`` when ``warn_at_percent`` of it is.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from devotion.followup.models import (
@@ -24,6 +24,9 @@ from devotion.lib.business_hours import BusinessHours
 # Messages older than this when they reach Devotion (an import of last year's tickets) get a
 # conversation but no promise: a timer for a reply two years late helps nobody.
 HORIZON_DAYS = 14
+# A promise already broken by more than this when its message reaches Devotion is recorded
+# broken without warning or escalation; one broken more recently still escalates.
+ALERT_GRACE = timedelta(hours=1)
 
 
 def hours_of(team: SupportTeam | None) -> BusinessHours:

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import Q
 from django.tasks import default_task_backend, task
@@ -48,8 +49,11 @@ WEBHOOK_EVENTS = {
 }
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Warn and break what is due, then send the alerts; counts of what it did."""
+def sweep(now: datetime | None = None, *, mailer: BaseEmailBackend | None = None) -> dict[str, int]:
+    """Warn and break what is due, then send the alerts; counts of what it did.
+
+    ``mailer``: a mail backend to send through instead of the default (the demo keeps its
+    alerts in the outbox)."""
     now = now or timezone.now()
     counts = {"warned": 0, "breached": 0, "sent": 0, "failed": 0}
     counts["warned"] = _mark(
@@ -59,7 +63,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         now,
     )
     counts["breached"] = _mark(Q(state=PromiseState.OPEN, due_at__lte=now), Alert.Kind.BREACH, now)
-    sent, failed = send_pending(now)
+    sent, failed = send_pending(now, mailer=mailer)
     counts["sent"], counts["failed"] = sent, failed
     return counts
 
@@ -97,7 +101,9 @@ def _mark(condition: Q, kind: str, now: datetime) -> int:
             return done
 
 
-def send_pending(now: datetime | None = None) -> tuple[int, int]:
+def send_pending(
+    now: datetime | None = None, *, mailer: BaseEmailBackend | None = None
+) -> tuple[int, int]:
     """Send every pending alert once; (sent, failed)."""
     now = now or timezone.now()
     # Claims a stopped worker left behind: may or may not have gone out, so never resend.
@@ -119,7 +125,7 @@ def send_pending(now: datetime | None = None) -> tuple[int, int]:
             continue
         # 2. Send it, 3. record how it went.
         try:
-            status, recipients = _send(alert)
+            status, recipients = _send(alert, mailer)
         except Exception as exc:
             log.warning("alert %s failed: %s", alert.pk, exc)
             Alert.objects.filter(pk=alert.pk).update(
@@ -134,7 +140,7 @@ def send_pending(now: datetime | None = None) -> tuple[int, int]:
     return sent, failed
 
 
-def _send(alert: Alert) -> tuple[str, str]:
+def _send(alert: Alert, mailer: BaseEmailBackend | None = None) -> tuple[str, str]:
     promise = alert.promise
     if alert.channel == Alert.Channel.WEBHOOK:
         from devotion.webhooks.dispatch import queue_now
@@ -155,7 +161,10 @@ def _send(alert: Alert) -> tuple[str, str]:
         to=recipients,
         headers={"X-Devotion-Alert": f"{alert.kind}-{promise.pk}"},
     )
-    message.send()
+    if mailer is not None:
+        mailer.send_messages([message])
+    else:
+        message.send()
     return Alert.Status.SENT, ", ".join(recipients)
 
 

@@ -62,7 +62,9 @@ _COMPLAINT = re.compile(
     r"\b(broken|damaged|faulty|defective|wrong|late|delayed|never (arrived|came|received)|"
     r"missing|refund|terrible|awful|horrible|disappointed|disappointing|unacceptable|angry|"
     r"furious|worst|complain\w*|rude|still waiting|charged twice|not working|doesn'?t work|"
-    r"scam|useless|cancel my)\b",
+    r"scam|useless|cancel my|stopped working|money back|second time|third time|"
+    r"(has|have|had)(n'?t| not) (arrived|come|turned up)|not (arrived|received)|nobody|"
+    r"no (reply|answer|response))\b",
     re.IGNORECASE,
 )
 # A message that only thanks or confirms needs no answer.
@@ -368,7 +370,17 @@ def _start(
     if policy is None:
         return None
     team = policy.team or conversation.team
-    return promises.new_promise(conversation, row["id"], target, policy, team, row["occurred_at"])
+    promise = promises.new_promise(
+        conversation, row["id"], target, policy, team, row["occurred_at"]
+    )
+    if promise.due_at < context.now - promises.ALERT_GRACE:
+        # Broken long before it reached us (an import of last week's backlog): recorded as
+        # broken, and nobody is paged for it.
+        promise.state = PromiseState.BREACHED
+        promise.breached_at = promise.due_at
+        promise.warned_at = context.now
+        promise.note("breached", context.now, before_it_reached_us=True)
+    return promise
 
 
 def _outbound(conversation: Conversation, row: dict[str, Any], active: list[ReplyPromise]) -> None:

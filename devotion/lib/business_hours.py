@@ -162,6 +162,32 @@ class BusinessHours:
             total += min(closes, end) - opens
         return total.total_seconds() / 60
 
+    def before(self, end: datetime, minutes: float) -> datetime:
+        """The latest moment from which ``minutes`` of open time run until ``end`` (UTC).
+
+        The inverse of :meth:`add` (to the second): ``add(before(end, m), m)`` is ``end``.
+
+        >>> office = BusinessHours.parse("mon-fri 09:00-17:00")
+        >>> office.before(datetime(2026, 3, 9, 9, 30, tzinfo=UTC), 60).isoformat()
+        '2026-03-06T16:30:00+00:00'
+        """
+        if minutes <= 0:
+            return _aware(end)
+        end = _aware(end)
+        low, high = end - timedelta(days=30), end
+        while self.minutes_between(low, end) < minutes:
+            low -= timedelta(days=30)
+            if end - low > timedelta(days=MAX_SEARCH_DAYS):
+                raise HoursError(f"no open hours within {MAX_SEARCH_DAYS} days")
+        # minutes_between(start, end) falls as start rises: bisect to the second.
+        while high - low > timedelta(seconds=1):
+            middle = low + (high - low) / 2
+            if self.minutes_between(middle, end) >= minutes:
+                low = middle
+            else:
+                high = middle
+        return (low + timedelta(milliseconds=500)).replace(microsecond=0)
+
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` falls within opening hours."""
         opens, _ = next(self.intervals(at))

@@ -12,6 +12,7 @@ from django.db.models import Count
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from devotion.demo.followup import ensure_followup
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.texts import BUSINESS_NAME
@@ -57,7 +58,13 @@ class Command(BaseCommand):
         # 5. E-mail stays in the outbox (never sent), with two invitations in it to read.
         url = f"http://{options['host']}:{options['port']}/"
         ensure_mail(settings.HOME, url)
-        # 6. What is there now, where to look, and how to log in.
+        # 6. Follow-up: conversations, teams, owners, a live queue and its escalations.
+        followup = ensure_followup()
+        self.stdout.write(
+            f"Follow-up: {followup['waiting']:,} replies waiting in the queue, "
+            f"{followup['alerts']:,} alerts sent to the outbox."
+        )
+        # 7. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:
