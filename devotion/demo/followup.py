@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from devotion.followup import timers, tracking
+from devotion.followup import queue, timers, tracking
 from devotion.followup.models import Conversation, PersonOwner, ReplyPromise, SupportTeam
 from devotion.ingest.store import ingest
 from devotion.people.models import Person
@@ -211,8 +211,6 @@ def ensure_followup() -> dict[str, int]:
     timers.ensure_timer()
     return {
         "filed": filed,
-        "waiting": ReplyPromise.objects.filter(
-            met_at__isnull=True, state__in=["open", "breached"]
-        ).count(),
+        "waiting": queue.waiting(queue.QueueFilters()).count(),
         "alerts": counts["sent"],
     }

@@ -63,7 +63,7 @@ def context_for(conversation: Conversation) -> coach.Context:
         fact.key.replace("_", " "): fact.value
         for fact in PersonalFact.objects.filter(person=person).order_by("-learned_at")[:5]
     }
-    since = str(person.first_seen_at.year) if person.first_seen_at else ""
+    since = f"{person.first_seen_at:%B %Y}" if person.first_seen_at else ""
     return coach.Context(
         name=person.display_name,
         orders=orders,

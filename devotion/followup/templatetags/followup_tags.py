@@ -42,3 +42,9 @@ def money(value: Decimal | None) -> str:
 @register.filter
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
+
+
+@register.filter
+def words(value: str) -> str:
+    """A key as words: "preferred_channel" → "preferred channel"."""
+    return str(value).replace("_", " ")
