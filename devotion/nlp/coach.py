@@ -56,8 +56,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     "damage": ("broken", "damag", "crack", "smash", "dent", "scratch", "faulty", "defect",
                "leak", "torn", "ripped", "stopped working", "not working", "doesn't work"),
-    "replace": ("replace", "new one", "another one", "send a new", "swap", "exchange", "resend",
-                "re-send", "send again"),
+    "replace": ("replace", "new one", "another one", "a new ", "swap", "exchange", "resend",
+                "re-send", "send again", "fresh"),
     "return": ("return", "send it back", "send back", "label", "collect"),
     "size": ("size", "fit", "small", "large", "big", "tight", "loose"),
     "cancel": ("cancel", "stop my", "unsubscribe", "end my"),
@@ -73,13 +73,27 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
                  "give you a call"),
     "quote": ("quote", "pricing", "price list", "bulk", "wholesale"),
     "staff": ("rude", "staff", "assistant", "agent", "driver", "manner"),
-    "quality": ("quality", "cheap", "flimsy", "poor", "fell apart", "worn"),
+    "quality": ("quality", "cheap", "flimsy", "poor", "fell apart", "worn", "stale", "fresh",
+                "roast"),
     "warranty": ("warranty", "guarantee", "repair", "fix"),
     "store": ("store", "shop", "opening hours", "open", "branch"),
     "cold": ("cold", "warm", "temperature", "melted", "frozen"),
     "wait": ("waiting", "wait", "waited", "no reply", "no answer", "nobody", "ignored",
-             "heard nothing", "no response", "chase", "chasing"),
+             "heard nothing", "no response", "chase", "chasing", "unanswered", "delay",
+             "ask three times", "asked three times", "had to ask"),
 }
+# Cues match at the start of a word: "arriv" finds "arrived", "come" does not find "welcome".
+_CONCEPT_CUES = {
+    concept: re.compile(r"\b(" + "|".join(re.escape(cue.strip()) for cue in cues) + ")")
+    for concept, cues in _CONCEPTS.items()
+}
+# A sentence that refuses or deflects mentions the subject without answering it.
+_DEFLECT = re.compile(
+    r"\b(not possible|impossible|does not allow|doesn't allow|do not allow|don't allow|"
+    r"not (our|my) (responsibility|fault|problem)|depends? on|handled by|up to the|"
+    r"can'?t do|cannot do|unable to|is not something)\b",
+    re.IGNORECASE,
+)
 # A complaint about one subject is answered by a remedy on another: broken → a replacement.
 _REMEDIES: dict[str, frozenset[str]] = {
     "damage": frozenset({"replace", "refund", "return", "warranty"}),
@@ -98,17 +112,30 @@ _COMPLAINT_WORDS = re.compile(
     r"disappoint\w*|unacceptable|ridiculous|angry|furious|annoyed|upset|worst|rude|useless|"
     r"poor|cheap|still waiting|no (reply|answer|response)|nobody|ignored|charged twice|"
     r"double charged|doesn'?t work|stopped working|fell apart|cold|melted|mess|problem|issue|"
-    r"complain\w*|scam|waste|frustrat\w*|fed up|sick of|again)\b",
+    r"complain\w*|scam|waste|frustrat\w*|fed up|sick of|again|soaked|wet|ruined|stale|torn|"
+    r"spill\w*|spilt|too (big|small|large|tight|loose)|supposed to|took (\w+ )?(days|weeks)|"
+    r"weeks late|not happy)\b",
     re.IGNORECASE,
 )
 _ANGER = re.compile(
     r"\b(unacceptable|ridiculous|furious|angry|disgust\w*|outrage\w*|worst|appalling|"
-    r"shocking|fed up|sick of|never again|third time|second time|still|joke|scam|"
+    r"shocking|fed up|sick of|never again|third time|second time|still (waiting|not|has not|"
+    r"hasn'?t|nothing)|joke|scam|"
     r"frustrat\w*|disappoint\w*|annoyed|upset|terrible|awful|horrible)\b",
     re.IGNORECASE,
 )
+# Complaints that mean we let them down (upset), beyond a mild problem.
+_STRONG = re.compile(
+    r"\b(broken|damaged?|cracked|smashed|leak\w*|wrong|late|delayed|never|not (arrived|"
+    r"received|happy)|has(n'?t| not) (arrived|come)|missing|terrible|awful|horrible|rude|"
+    r"nobody|no (reply|answer|response)|charged twice|double charged|stopped working|"
+    r"soaked|ruined|stale|torn|spill\w*|spilt|supposed to|took (\w+ )?(days|weeks)|"
+    r"waiting|unacceptable|again|someone else)\b",
+    re.IGNORECASE,
+)
 _REQUEST = re.compile(
-    r"(\bplease\b|\bi (want|would like|'d like|need|expect|demand)\b|\bi'd like\b|"
+    r"(\bplease\b|\b(i|we)\b[^.?!]*\b(want|would like|'d like|need|expect|demand|"
+    r"require)\b|\b(i|we)'d like\b|"
     r"\b(can|could|would|will) you\b|\blet me know\b|\bkindly\b|"
     r"^(send|cancel|refund|replace|fix|call|tell|change|update|give|help|remove|stop|"
     r"arrange|confirm|check|email|ring|explain)\b)",
@@ -137,19 +164,28 @@ _ACKNOWLEDGE = re.compile(
     r"you are right|fair point|completely understandable|annoying|let you down|let down)\b",
     re.IGNORECASE,
 )
+_DONE = (
+    r"(sent|issued|processed|booked|arranged|refunded|cancelled|canceled|updated|changed|"
+    r"added|applied|credited|passed|asked|raised|reported|forwarded|shipped|dispatched|"
+    r"fixed|repaired|moved|switched|ordered|placed|reserved|emailed|e-mailed)"
+)
+_NUMBER = r"(\d+|a|an|one|two|three|four|five|six|seven|ten|a few|the|24|48)"
 _NEXT_STEP = re.compile(
-    r"(\bwe('ll| will| are going to| have (sent|issued|processed|booked|arranged|refunded|"
-    r"cancelled|updated|changed|added|applied|credited|passed|asked|raised|shipped|"
-    r"dispatched))\b|\bi('ll| will| have (sent|issued|processed|booked|arranged|refunded|"
-    r"cancelled|updated))\b|\byou('ll| will) (receive|get|see|have|hear)\b|"
-    r"\b(by|before|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
-    r"tonight|the end of|end of|\d)|\bwithin \d+|\bwithin (the )?(hour|day|week)|"
-    r"\b(tomorrow|today|this afternoon|this evening|next week)\b|"
+    rf"(\bwe('ll| will| are going to| are| can)\b|\bwe('ve| have) {_DONE}\b|"
+    rf"\bi('ll| will)\b|\bi('ve| have) {_DONE}\b|"
+    r"\byou('ll| will) (receive|get|see|have|hear|be)\b|"
+    r"\b(will|'ll) (ship|arrive|be (back|with you|delivered|sent|ready|in touch)|contact|call|"
+    r"email|e-mail|get back|reach|follow|come|start|show|go out|take)\b|"
+    r"\b(by|before|on|from|until) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"tomorrow|tonight|the end of|end of|\d)|"
+    rf"\bwithin {_NUMBER}( working| business)? (minute|hour|day|week)s?\b|\bwithin minutes\b|"
+    r"\b(tomorrow|today|this afternoon|this evening|next week|right away|now)\b|"
     r"\bplease (reply|send|let us know|click|call|use|return|keep|check|choose|pick|book|"
-    r"visit|follow)\b|\b(tracking (number|link)|return label|here is the link|link below)\b|"
-    r"\b(has|have) been (sent|issued|processed|booked|arranged|refunded|cancelled|"
-    r"dispatched|shipped|credited|applied|updated|changed)\b|\bis on (its|the) way\b|"
-    r"\bnext step\b|\bjust reply\b|\breply to this\b|\bcall us\b|\bemail us\b)",
+    r"visit|follow|dm|message|tell|share|try|give|clear|contact|e-mail|email)\b|"
+    r"\b(tracking (number|link)|return label|here is the link|link below)\b|"
+    rf"\b(has|have|is|are) been {_DONE}\b|\bis on (its|the) way\b|^done\b|\b(is|are) now\b|"
+    r"\bnext step\b|\bjust reply\b|\breply (to this|here)\b|\bcall us\b|\bemail us\b|"
+    r"\bsee you\b|\byou can (keep|order|buy|pre-order|find|use|return|book|collect|call)\b)",
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"\b(I|I'm|I've|I'll|I'd|me|my|mine|myself)\b")
@@ -259,9 +295,7 @@ def _stem(word: str) -> str:
 def _keys(text: str) -> set[str]:
     """Subjects of a text: its concepts and the stems of its content words."""
     lower = text.lower()
-    found = {
-        f"#{concept}" for concept, cues in _CONCEPTS.items() if any(cue in lower for cue in cues)
-    }
+    found = {f"#{concept}" for concept, cue in _CONCEPT_CUES.items() if cue.search(lower)}
     for word in re.findall(r"[a-z0-9][a-z0-9']+", lower):
         plain = word.replace("'", "")
         if plain not in _STOP and len(plain) > 2:
@@ -307,7 +341,11 @@ def _answers(point: Point, draft_sentences: list[str]) -> str:
         concepts |= {f"#{r}" for c in concepts for r in _REMEDIES.get(c[1:], ())}
     best, best_score = "", 0.0
     for sentence in draft_sentences:
+        if _DEFLECT.search(sentence) or _POLICY.search(sentence):
+            continue
         have = _keys(sentence)
+        if point.kind == "complaint" and concepts and not concepts & have:
+            continue  # a complaint about delivery is not answered by praise of the coffee
         score = 2.0 * len(concepts & have) + len(words & have)
         if score > best_score:
             best, best_score = sentence, score
@@ -315,9 +353,19 @@ def _answers(point: Point, draft_sentences: list[str]) -> str:
     return best if best_score >= needed else ""
 
 
+def _is_outburst(text: str) -> bool:
+    """A complaint that is all feeling and no subject ("Not happy.", "This is unacceptable.")."""
+    keys = _keys(text)
+    return not any(k.startswith("#") for k in keys) and len(keys) <= 2
+
+
 def is_upset(message: str, points: Iterable[Point] = ()) -> bool:
-    """A complaint, angry words, or shouting (!! or CAPITALS)."""
-    if any(p.kind == "complaint" for p in points) or _ANGER.search(message):
+    """A complaint about something we got wrong, angry words, or shouting (!! or CAPITALS).
+
+    A mild problem ("the code doesn't work", "it's too big") is a complaint, not upset."""
+    if _ANGER.search(message):
+        return True
+    if any(p.kind == "complaint" and _STRONG.search(p.text) for p in points):
         return True
     if "!!" in message:
         return True
@@ -414,8 +462,11 @@ def review(message: str, draft: str, context: Context | None = None) -> Review:
     """Judge ``draft`` as the answer to ``message``; see the module docstring."""
     points = raised_points(message)
     draft_sentences = sentences(draft)
+    acknowledging = next((d for d in draft_sentences if _ACKNOWLEDGE.search(d)), "")
     for point in points:
         point.answered_by = _answers(point, draft_sentences)
+        if not point.answered_by and point.kind == "complaint" and _is_outburst(point.text):
+            point.answered_by = acknowledging  # "Absolutely ridiculous." wants to be heard
         point.answered = bool(point.answered_by)
     upset = is_upset(message, points)
     acknowledged = bool(_ACKNOWLEDGE.search(draft)) if upset else None
