@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # --------------------------------------------------------------------------------- vocabulary
@@ -292,7 +293,8 @@ def _stem(word: str) -> str:
     return word
 
 
-def _keys(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _keys(text: str) -> frozenset[str]:
     """Subjects of a text: its concepts and the stems of its content words."""
     lower = text.lower()
     found = {f"#{concept}" for concept, cue in _CONCEPT_CUES.items() if cue.search(lower)}
@@ -300,7 +302,7 @@ def _keys(text: str) -> set[str]:
         plain = word.replace("'", "")
         if plain not in _STOP and len(plain) > 2:
             found.add(_stem(plain))
-    return found
+    return frozenset(found)
 
 
 # ---------------------------------------------------------------------------------- judging
