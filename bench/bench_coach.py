@@ -29,8 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import percentile  # noqa: E402
-from devotion.nlp import coach  # noqa: E402
+from bench.common import percentile
+from devotion.nlp import coach
 
 CASES = Path(__file__).resolve().parent / "data" / "coach_cases.jsonl"
 
@@ -61,13 +61,25 @@ class Score:
 
 
 def evaluate(cases: list[dict[str, Any]], *, show: bool = False) -> dict[str, Score]:
-    scores = {name: Score() for name in ("points", "missed point", "upset", "no acknowledgement", "no next step", "company-centred")}
+    scores = {
+        name: Score()
+        for name in (
+            "points",
+            "missed point",
+            "upset",
+            "no acknowledgement",
+            "no next step",
+            "company-centred",
+        )
+    }
     for case in cases:
         result = coach.review(case["message"], case["draft"])
         found = result.points
         labelled = case["points"]
         # Points: matched both ways.
-        matched = [next((p for p in found if _same(p.text, label["text"])), None) for label in labelled]
+        matched = [
+            next((p for p in found if _same(p.text, label["text"])), None) for label in labelled
+        ]
         scores["points"].tp += sum(m is not None for m in matched)
         scores["points"].fn += sum(m is None for m in matched)
         scores["points"].fp += sum(
@@ -112,7 +124,17 @@ def speed(cases: list[dict[str, Any]], rounds: int = 20) -> tuple[float, float]:
     for _ in range(rounds):
         for case in cases:
             start = time.perf_counter()
-            coach.review(case["message"], case["draft"], coach.Context(name="Jo Bloggs", orders=["4471"], facts={"dog": "Biscuit"}, order_count=7, customer_since="March 2024"))
+            coach.review(
+                case["message"],
+                case["draft"],
+                coach.Context(
+                    name="Jo Bloggs",
+                    orders=["4471"],
+                    facts={"dog": "Biscuit"},
+                    order_count=7,
+                    customer_since="March 2024",
+                ),
+            )
             times.append((time.perf_counter() - start) * 1000)
     return percentile(times, 50), percentile(times, 95)
 

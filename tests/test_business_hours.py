@@ -149,6 +149,9 @@ def test_a_pause_splits_the_target_without_losing_time(hours, start, pause, tota
     paused_at = hours.add(start, used)
     resumed_at = paused_at + timedelta(hours=7)
     due = hours.add(resumed_at, total - used)
-    assert abs(
-        hours.minutes_between(start, paused_at) + hours.minutes_between(resumed_at, due) - total
-    ) < 1e-6
+    assert (
+        abs(
+            hours.minutes_between(start, paused_at) + hours.minutes_between(resumed_at, due) - total
+        )
+        < 1e-6
+    )

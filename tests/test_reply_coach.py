@@ -112,4 +112,8 @@ def test_on_the_dev_cases_it_keeps_the_figures_it_was_tuned_to():
     }
     for name, (precision, recall) in floors.items():
         got_precision, got_recall, _ = scores[name].row()
-        assert got_precision >= precision and got_recall >= recall, (name, got_precision, got_recall)
+        assert got_precision >= precision and got_recall >= recall, (
+            name,
+            got_precision,
+            got_recall,
+        )

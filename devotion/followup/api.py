@@ -39,9 +39,13 @@ class QueueQuery(Schema):
     )
     unassigned: bool = Field(False, description="Only items nobody is assigned to.")
     team_id: int | None = Field(None, ge=1, le=2**53, description="Only this team's items.")
-    channel: Channel | None = Field(None, description="Only items on this channel.")
+    channel: Channel | None = Field(  # type: ignore[valid-type]
+        None, description="Only items on this channel."
+    )
     limit: int = Field(50, ge=1, le=200)
-    cursor: str | None = Field(None, max_length=500, description="next_cursor of the previous page.")
+    cursor: str | None = Field(
+        None, max_length=500, description="next_cursor of the previous page."
+    )
 
 
 class QueueItemOut(Schema):
@@ -101,7 +105,9 @@ def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any
         try:
             due = datetime.fromisoformat(str(raw_due))
         except ValueError:
-            raise ApiError(422, "invalid_cursor", "The cursor is not one this API gave out.") from None
+            raise ApiError(
+                422, "invalid_cursor", "The cursor is not one this API gave out."
+            ) from None
         found = found.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=after))
     # 3. One page plus one row, with feelings from the text analyses.
     promises = list(
@@ -207,7 +213,9 @@ def post_coach(request: HttpRequest, body: CoachIn) -> dict[str, Any]:
     if body.touchpoint_id is not None:
         touchpoint = Touchpoint.objects.filter(pk=body.touchpoint_id).only("person_id").first()
         if touchpoint is None:
-            raise ApiError(404, "touchpoint_not_found", f"There is no touchpoint {body.touchpoint_id}.")
+            raise ApiError(
+                404, "touchpoint_not_found", f"There is no touchpoint {body.touchpoint_id}."
+            )
         person_id = person_id or touchpoint.person_id
     if person_id is not None:
         person = Person.objects.filter(pk=person_id).first()

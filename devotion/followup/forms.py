@@ -10,7 +10,10 @@ from devotion.followup.models import Conversation, SlaPolicy, SupportTeam, parse
 from devotion.lib.business_hours import BusinessHours, HoursError
 from devotion.touchpoints.kinds import CHANNELS, TOUCHPOINT_KINDS
 
-REPLY_KINDS = {k: TOUCHPOINT_KINDS[k] for k in ("message", "email", "review", "social_comment", "survey_answer", "lead")}
+REPLY_KINDS = {
+    k: TOUCHPOINT_KINDS[k]
+    for k in ("message", "email", "review", "social_comment", "survey_answer", "lead")
+}
 
 
 class ReplyForm(forms.Form):
@@ -72,7 +75,9 @@ class PolicyForm(forms.ModelForm):
             data.get(name)
             for name in ("first_reply_minutes", "next_reply_minutes", "resolution_minutes")
         ):
-            raise forms.ValidationError("Set at least one target (first reply, next reply or resolution).")
+            raise forms.ValidationError(
+                "Set at least one target (first reply, next reply or resolution)."
+            )
         return data
 
 

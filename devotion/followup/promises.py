@@ -45,11 +45,14 @@ def choose_policy(
 ) -> SlaPolicy | None:
     """The first policy that matches and sets a target for ``target``."""
     for policy in policies:
-        if policy.is_active and policy.minutes_for(target) is not None:
-            if policy.matches(
+        if (
+            policy.is_active
+            and policy.minutes_for(target) is not None
+            and policy.matches(
                 kind=kind, channel=channel, priority=priority, negative=negative, value=value
-            ):
-                return policy
+            )
+        ):
+            return policy
     return None
 
 
@@ -86,7 +89,9 @@ def _set_timers(promise: ReplyPromise, team: SupportTeam | None, start: datetime
     left = max(0.0, promise.target_minutes - promise.used_minutes)
     promise.due_at = hours.add(start, left)
     warn_minutes = promise.target_minutes * promise.warn_at_percent / 100 - promise.used_minutes
-    promise.warn_at = hours.add(start, max(0.0, warn_minutes)) if promise.warned_at is None else None
+    promise.warn_at = (
+        hours.add(start, max(0.0, warn_minutes)) if promise.warned_at is None else None
+    )
 
 
 def pause(promise: ReplyPromise, at: datetime) -> None:

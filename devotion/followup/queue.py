@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from devotion.followup.models import PromiseState, ReplyPromise, Target
+from devotion.followup.models import Conversation, PromiseState, ReplyPromise, Target
 from devotion.followup.tracking import analyses_of
 from devotion.touchpoints.kinds import CHANNELS
 
@@ -44,7 +43,9 @@ class QueueItem:
     time_left: timedelta
 
     @property
-    def conversation(self) -> Any:
+    def conversation(self) -> Conversation:
+        # waiting() reads only promises filed in a conversation (the queue's are).
+        assert self.promise.conversation is not None
         return self.promise.conversation
 
     @property
@@ -57,13 +58,14 @@ class QueueItem:
 
     @property
     def value(self) -> Decimal:
-        return Decimal(self.promise.conversation.person.total_spent)
+        return Decimal(self.conversation.person.total_spent)
 
 
 def waiting(filters: QueueFilters) -> QuerySet[ReplyPromise]:
     """Reply promises still waiting, the filters applied, most urgent first."""
     found = ReplyPromise.objects.filter(
         met_at__isnull=True,
+        conversation__isnull=False,
         state__in=[PromiseState.OPEN, PromiseState.BREACHED],
         target__in=[Target.FIRST_REPLY, Target.NEXT_REPLY],
     )
@@ -78,7 +80,9 @@ def waiting(filters: QueueFilters) -> QuerySet[ReplyPromise]:
     return found.order_by("due_at", "pk")
 
 
-def items(filters: QueueFilters, *, limit: int = LIMIT, now: datetime | None = None) -> list[QueueItem]:
+def items(
+    filters: QueueFilters, *, limit: int = LIMIT, now: datetime | None = None
+) -> list[QueueItem]:
     """The most urgent ``limit`` rows with their feeling and topic."""
     now = now or timezone.now()
     promises = list(
@@ -91,10 +95,11 @@ def items(filters: QueueFilters, *, limit: int = LIMIT, now: datetime | None = N
     for promise in promises:
         analysis = analyses.get(promise.touchpoint_id) or {}
         sentiment = analysis.get("sentiment")
+        negative = promise.conversation.negative if promise.conversation else False
         rows.append(
             QueueItem(
                 promise=promise,
-                feeling=_feeling(sentiment, promise.conversation.negative),
+                feeling=_feeling(sentiment, negative),
                 sentiment=sentiment,
                 topic=str(analysis.get("topic") or ""),
                 time_left=promise.due_at - now,

@@ -270,13 +270,10 @@ def ensure_timer(*, running: bool = False) -> bool:
     if not default_task_backend.supports_defer:
         return False
     path = f"{sweep_task.func.__module__}.{sweep_task.func.__qualname__}"
-    try:
+    if "django_tasks_db" in settings.INSTALLED_APPS:
         from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - another durable backend: schedule regardless
-        DBTaskResult = None  # noqa: N806
-    if DBTaskResult is not None:
-        waiting = DBTaskResult.objects.filter(task_path=path, status="READY")
-        if waiting.exists():
+
+        if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
             return False
     delay = INTERVAL if running else 1
     sweep_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()

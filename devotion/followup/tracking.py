@@ -119,7 +119,7 @@ def analyses_of(ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     rows = TextAnalysis.objects.filter(touchpoint_id__in=list(ids)).values(
         "touchpoint_id", "sentiment", "needs_reply", "topic", "emotions"
     )
-    return {row["touchpoint_id"]: row for row in rows}
+    return {row["touchpoint_id"]: dict(row) for row in rows}
 
 
 def is_negative(row: dict[str, Any], analysis: dict[str, Any] | None) -> bool:
@@ -324,10 +324,9 @@ def _inbound(
         conversation.solved_at = replied
         return []
     # The source's own status wins (a Zendesk export says pending, solved...).
-    status = SOURCE_STATUS.get(str(extra.get("status", "")).lower())
+    source_status = SOURCE_STATUS.get(str(extra.get("status", "")).lower())
     wants = needs_reply(row, analysis)
-    if status is None:
-        status = Conversation.Status.OPEN if wants else conversation.status
+    status: str = source_status or (Conversation.Status.OPEN if wants else conversation.status)
     conversation.status = status
     if status == Conversation.Status.SOLVED:
         conversation.solved_at = _when(extra.get("solved_at")) or at
@@ -353,13 +352,16 @@ def _inbound(
     waiting = [p for p in active if p.target != Target.RESOLUTION and p.is_waiting]
     if not waiting:
         target = Target.FIRST_REPLY if conversation.first_reply_at is None else Target.NEXT_REPLY
-        promise = _start(context, conversation, row, target)
-        if promise is not None:
-            new.append(promise)
-    if not any(p.target == Target.RESOLUTION for p in active):
-        promise = _start(context, conversation, row, Target.RESOLUTION)
-        if promise is not None and conversation.kind in ("message", "email"):
-            new.append(promise)
+        reply_promise = _start(context, conversation, row, target)
+        if reply_promise is not None:
+            new.append(reply_promise)
+    # Resolution: for tickets (a review or a lead is resolved by its reply).
+    if conversation.kind in ("message", "email") and not any(
+        p.target == Target.RESOLUTION for p in active
+    ):
+        resolution = _start(context, conversation, row, Target.RESOLUTION)
+        if resolution is not None:
+            new.append(resolution)
     return new
 
 

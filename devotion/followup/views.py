@@ -3,9 +3,10 @@ notes and owners, and the reply promise settings (managers)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -109,7 +110,9 @@ def conversation_page(request: HttpRequest, pk: int) -> HttpResponse:
     AuditEvent.record(
         "person.view", actor=request.user, object_type="person", object_id=conversation.person_id
     )
-    return render(request, "followup/conversation.html", _conversation_context(request, conversation))
+    return render(
+        request, "followup/conversation.html", _conversation_context(request, conversation)
+    )
 
 
 def _conversation_context(
@@ -304,7 +307,8 @@ def set_owner(request: HttpRequest, person_id: int) -> HttpResponse:
     if choice:
         owner = get_object_or_404(StaffMember, pk=choice if choice.isdigit() else -1)
         PersonOwner.objects.update_or_create(
-            person=person, defaults={"owner": owner, "set_by": request.user}
+            person=person,
+            defaults={"owner": owner, "set_by": cast(User, request.user), "set_at": timezone.now()},
         )
         messages.success(request, f"{owner} now owns this customer.")
     else:

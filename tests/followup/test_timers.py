@@ -13,14 +13,15 @@ from django.utils import timezone
 from devotion.followup import timers
 from devotion.followup.models import Alert, Conversation, PromiseState, ReplyPromise, SupportTeam
 from devotion.webhooks.models import Delivery, Subscription
-from tests.followup_fixtures import always_open, ingest, minutes_ago, smtp_inbox  # noqa: F401
+from tests.followup.conftest import minutes_ago
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def lead(ingest, always_open, agent, manager):
-    """A new lead (60 minutes to a first reply), assigned to the agent; the manager runs the team."""
+    """A new lead (60 minutes to a first reply), assigned to the agent, whose manager runs
+    the team."""
     SupportTeam.objects.update(manager=manager.staff)
     ingest(
         [
@@ -49,7 +50,10 @@ def lead(ingest, always_open, agent, manager):
 
 def test_nothing_fires_before_the_warning_time(lead, smtp_inbox):
     assert timers.sweep(lead.started_at + timedelta(minutes=44)) == {
-        "warned": 0, "breached": 0, "sent": 0, "failed": 0,
+        "warned": 0,
+        "breached": 0,
+        "sent": 0,
+        "failed": 0,
     }
     assert not smtp_inbox.envelopes
 
@@ -95,11 +99,15 @@ def test_a_restart_between_warning_and_breach_loses_nothing_and_doubles_nothing(
     timers.sweep(warn_at + timedelta(seconds=30))
     # 3. Another worker dies mid-send: it claimed the breach e-mail but never sent it.
     breach_at = lead.started_at + timedelta(minutes=61)
-    timers._mark(timers.Q(state=PromiseState.OPEN, due_at__lte=breach_at), Alert.Kind.BREACH, breach_at)
+    timers._mark(
+        timers.Q(state=PromiseState.OPEN, due_at__lte=breach_at), Alert.Kind.BREACH, breach_at
+    )
     Alert.objects.filter(kind="breach", channel="email").update(status=timers.SENDING)
     # 4. Later sweeps send the rest, never the claimed one twice (it is marked failed).
     timers.sweep(breach_at + timedelta(seconds=30))
-    Alert.objects.filter(status=timers.SENDING).update(created_at=timezone.now() - timedelta(hours=1))
+    Alert.objects.filter(status=timers.SENDING).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
     timers.sweep(breach_at + timedelta(minutes=1))
     timers.sweep(breach_at + timedelta(minutes=2))
     subjects = [message_from_bytes(e.content)["Subject"] for e in smtp_inbox.envelopes]
@@ -143,4 +151,6 @@ def test_the_timer_keeps_one_next_sweep_scheduled(lead):
     DBTaskResult.objects.filter(task_path__endswith="sweep_task").delete()
     assert timers.ensure_timer() is True
     assert timers.ensure_timer() is False
-    assert DBTaskResult.objects.filter(task_path__endswith="sweep_task", status="READY").count() == 1
+    assert (
+        DBTaskResult.objects.filter(task_path__endswith="sweep_task", status="READY").count() == 1
+    )

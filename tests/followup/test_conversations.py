@@ -42,15 +42,15 @@ def message(n, thread="T-1", direction="in", minutes_ago=30, **more):
         "channel": "email",
         "direction": direction,
         "thread": thread,
-        "subject": "Where is my order?",
-        "text": "Hi, my order 1042 has not arrived. When will it come?",
+        "subject": "Gift note",
+        "text": "Hi, can I add a gift note to my order 1042? When will it ship?",
     }
     event.update(more)
     return event
 
 
 def test_messages_of_one_thread_make_one_conversation_awaiting_a_reply(ingest):
-    ingest([message(1), message(2, minutes_ago=20, text="Any news? Still nothing.")])
+    ingest([message(1), message(2, minutes_ago=20, text="Any news on the gift note?")])
     conversation = Conversation.objects.get()
     assert conversation.key == "T-1"
     assert conversation.status == Conversation.Status.OPEN

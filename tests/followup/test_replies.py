@@ -11,16 +11,21 @@ import pytest
 from devotion.core.models import OutboxMessage
 from devotion.followup.models import Conversation, PromiseState, Reply, ReplyPromise
 from devotion.touchpoints.models import Touchpoint
-from tests.followup_fixtures import always_open, ingest, minutes_ago, smtp_inbox  # noqa: F401
+from tests.followup.conftest import minutes_ago
 
 pytestmark = pytest.mark.django_db
 
-QUESTION = "Hello, my blue kettle (order 5531) arrived dented. Can you send a replacement? Also, what is your returns address?"
+QUESTION = (
+    "Hello, my blue kettle (order 5531) arrived dented. Can you send a replacement? "
+    "Also, what is your returns address?"
+)
 GOOD = (
     "Hi Maya, we are so sorry the kettle arrived dented. We will send a replacement kettle "
     "today, and you can keep the dented one. Our returns address is 12 Mill Lane, Leeds."
 )
-MISSING = "Hi Maya, we are so sorry the kettle arrived dented. We will send a replacement kettle today."
+MISSING = (
+    "Hi Maya, we are so sorry the kettle arrived dented. We will send a replacement kettle today."
+)
 
 
 @pytest.fixture
@@ -80,7 +85,11 @@ def test_a_second_reply_threads_under_the_first(login, agent, ticket, smtp_inbox
     client.post(f"/queue/{ticket.pk}/reply/", {"text": GOOD, "status": "open"})
     client.post(
         f"/queue/{ticket.pk}/reply/",
-        {"text": "We will also e-mail you the tracking link by 5pm.", "status": "waiting", "confirm": "1"},
+        {
+            "text": "We will also e-mail you the tracking link by 5pm.",
+            "status": "waiting",
+            "confirm": "1",
+        },
     )
     first, second = (message_from_bytes(e.content) for e in smtp_inbox.envelopes)
     assert second["In-Reply-To"] == "<CAF123@mail.example.com>"
@@ -111,7 +120,9 @@ def test_the_coach_panel_updates_as_the_agent_types(login, agent, ticket):
     assert "Maya" in html  # greet them by name
 
 
-def test_a_review_reply_is_recorded_for_posting_and_counts_as_answered(login, agent, ingest, smtp_inbox):
+def test_a_review_reply_is_recorded_for_posting_and_counts_as_answered(
+    login, agent, ingest, smtp_inbox
+):
     ingest(
         [
             {
@@ -130,7 +141,10 @@ def test_a_review_reply_is_recorded_for_posting_and_counts_as_answered(login, ag
     review = Conversation.objects.get(kind="review")
     client = login(agent)
     text = "Tom, we are sorry the delivery took two weeks. We have refunded your shipping today."
-    assert client.post(f"/queue/{review.pk}/reply/", {"text": text, "status": "solved"}).status_code == 302
+    assert (
+        client.post(f"/queue/{review.pk}/reply/", {"text": text, "status": "solved"}).status_code
+        == 302
+    )
     assert not smtp_inbox.envelopes  # nothing e-mailed
     reply = Reply.objects.get()
     assert reply.delivery == Reply.Delivery.RECORDED
@@ -142,7 +156,7 @@ def test_a_review_reply_is_recorded_for_posting_and_counts_as_answered(login, ag
 
 
 def test_when_the_mail_server_is_down_nothing_is_recorded(login, agent, ticket, settings):
-    from tests.followup_fixtures import free_port
+    from tests.followup.conftest import free_port
 
     settings.MAILERS = {
         "default": {

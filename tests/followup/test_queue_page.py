@@ -52,7 +52,9 @@ def test_the_queue_lists_the_most_urgent_first(login, agent, waiting):
     assert "3 waiting" in html
 
 
-def test_the_rows_alone_come_back_for_htmx_polling(login, agent, waiting, django_assert_max_num_queries):
+def test_the_rows_alone_come_back_for_htmx_polling(
+    login, agent, waiting, django_assert_max_num_queries
+):
     client = login(agent)
     with django_assert_max_num_queries(12):
         rows = client.get("/queue/", headers={"HX-Request": "true"})
@@ -70,7 +72,9 @@ def test_filters_by_channel_and_mine(login, agent, waiting):
 def test_an_agent_takes_an_item_and_it_shows_under_mine(login, agent, waiting):
     client = login(agent)
     conversation = Conversation.objects.get(key="T-1")
-    response = client.post(f"/queue/{conversation.pk}/assign/", {"assignee": "me", "next": "/queue/"})
+    response = client.post(
+        f"/queue/{conversation.pk}/assign/", {"assignee": "me", "next": "/queue/"}
+    )
     assert response.status_code == 302
     conversation.refresh_from_db()
     assert conversation.assignee == agent.staff
@@ -109,7 +113,9 @@ def test_notes_go_on_the_conversation_or_the_person(login, agent, waiting):
 
     conversation = Conversation.objects.get(key="T-1")
     client = login(agent)
-    client.post(f"/queue/{conversation.pk}/notes/", {"text": "Gift: be quick", "on": "conversation"})
+    client.post(
+        f"/queue/{conversation.pk}/notes/", {"text": "Gift: be quick", "on": "conversation"}
+    )
     client.post(f"/queue/{conversation.pk}/notes/", {"text": "Prefers phone", "on": "person"})
     assert Note.objects.get(text="Gift: be quick").conversation == conversation
     person_note = Note.objects.get(text="Prefers phone")
@@ -138,7 +144,12 @@ def test_a_manager_edits_team_hours_and_bad_hours_are_refused(login, manager):
     client = login(manager)
     bad = client.post(
         "/queue/promises/",
-        {"team_id": team.pk, "team-name": "Support", "team-timezone": "Europe/Paris", "team-hours": "weekdays 9-5"},
+        {
+            "team_id": team.pk,
+            "team-name": "Support",
+            "team-timezone": "Europe/Paris",
+            "team-hours": "weekdays 9-5",
+        },
     )
     assert "is not a day or range of days" in bad.content.decode()
     good = client.post(

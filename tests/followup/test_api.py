@@ -80,7 +80,8 @@ def test_the_coach_api_answers_the_documented_shape(client):
     response = client.post(
         "/api/v1/coach",
         {
-            "message": "My lamp arrived broken! Can you send a replacement? Also, do you ship to Ireland?",
+            "message": "My lamp arrived broken! Can you send a replacement? "
+            "Also, do you ship to Ireland?",
             "draft": "I am sorry about the lamp. We will send a replacement lamp today.",
         },
         content_type="application/json",
@@ -104,19 +105,25 @@ def test_the_coach_api_answers_the_documented_shape(client):
 def test_the_coach_api_needs_its_scope_and_a_message(client):
     assert (
         client.post(
-            "/api/v1/coach", {"message": "hi", "draft": ""}, content_type="application/json",
+            "/api/v1/coach",
+            {"message": "hi", "draft": ""},
+            content_type="application/json",
             headers=key("people:read"),
         ).status_code
         == 403
     )
     empty = client.post(
-        "/api/v1/coach", {"message": "", "draft": "x"}, content_type="application/json",
+        "/api/v1/coach",
+        {"message": "", "draft": "x"},
+        content_type="application/json",
         headers=key("coach:use"),
     )
     assert empty.status_code == 422
     unknown = client.post(
-        "/api/v1/coach", {"message": "Hi?", "draft": "x", "person_id": 999999},
-        content_type="application/json", headers=key("coach:use"),
+        "/api/v1/coach",
+        {"message": "Hi?", "draft": "x", "person_id": 999999},
+        content_type="application/json",
+        headers=key("coach:use"),
     )
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "person_not_found"
