@@ -13,7 +13,8 @@ sending, committed), then sends, then marks it sent. So:
   worker killed mid-send is marked failed ("check the outbox"), never sent again.
 
 The timer runs as a task on the default queue that schedules its successor (durable: the
-next run is a row in the task table) every :data:`INTERVAL` seconds.
+next run is a row in the task table) every ``FOLLOWUP_TIMER_SECONDS`` (30). Filing a new
+promise starts the chain if no sweep is waiting.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from devotion.team.models import Role, StaffMember
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 30  # seconds between sweeps
 BATCH = 500
 # A claim older than this was left by a worker that stopped while sending.
 STUCK_AFTER = timedelta(minutes=10)
@@ -275,6 +275,6 @@ def ensure_timer(*, running: bool = False) -> bool:
 
         if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
             return False
-    delay = INTERVAL if running else 1
+    delay = settings.FOLLOWUP_TIMER_SECONDS if running else 1
     sweep_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
     return True

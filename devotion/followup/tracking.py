@@ -229,6 +229,7 @@ def track(ids: Sequence[int], *, now: datetime | None = None) -> int:
     by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_key[conversation_key(row)].append(row)
+    started = False
     with transaction.atomic():
         known = {
             c.key: c for c in Conversation.objects.select_for_update().filter(key__in=list(by_key))
@@ -248,9 +249,15 @@ def track(ids: Sequence[int], *, now: datetime | None = None) -> int:
             for promise in new:
                 promise.conversation = conversation
             ReplyPromise.objects.bulk_create(new, ignore_conflicts=True)
+            started = started or bool(new)
             for promise in mine:
                 if promise.pk is not None:
                     promise.save()
+    if started:
+        # New timers: make sure a sweep is scheduled to watch them.
+        from devotion.followup.timers import ensure_timer
+
+        ensure_timer()
     return len(rows)
 
 

@@ -21,6 +21,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
+        self.port = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
@@ -42,6 +43,7 @@ def smtp_inbox(settings: Any) -> Iterator[Inbox]:
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
+    inbox.port = controller.port
     settings.MAILERS = {
         "default": {
             "BACKEND": "devotion.core.mail.SmtpOutboxBackend",
