@@ -39,7 +39,9 @@ manager = StaffMember.objects.create(user=boss, display_name="Boss", role="manag
 StaffMember.objects.create(user=agent, display_name="Ana", role="agent")
 SupportTeam.objects.update(hours="daily 00:00-24:00", timezone="UTC", manager=manager)
 SlaPolicy.objects.all().delete()
-SlaPolicy.objects.create(name="Fast leads", kinds=["lead"], first_reply_minutes=1, warn_at_percent=50)
+SlaPolicy.objects.create(
+    name="Fast leads", kinds=["lead"], first_reply_minutes=1, warn_at_percent=50
+)
 sub = Subscription.objects.create(
     url="http://127.0.0.1:{hook_port}/hook",
     events=["reply_promise.warning", "reply_promise.breached"],
@@ -56,7 +58,7 @@ ingest([{{
 class _Hooks(BaseHTTPRequestHandler):
     received: list[tuple[str, str, bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Hooks.received.append(
             (self.headers["Devotion-Event"], self.headers["Devotion-Signature"], body)
