@@ -16,7 +16,7 @@ from devotion.api.auth import ApiKeyAuth
 from devotion.api.errors import ApiError
 from devotion.api.people import decode_cursor, encode_cursor
 from devotion.api.schemas import ErrorOut
-from devotion.followup import queue
+from devotion.followup import coverage, queue
 from devotion.followup.replies import context_for
 from devotion.followup.tracking import analyses_of
 from devotion.nlp import coach
@@ -153,6 +153,55 @@ def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any
     last = promises[-1] if promises else None
     next_cursor = encode_cursor([last.due_at.isoformat(), last.pk]) if more and last else None
     return {"items": items, "next_cursor": next_cursor}
+
+
+# --------------------------------------------------------------------------------- coverage
+
+
+class CoverageQuery(Schema):
+    by: Literal["channel", "team", "agent", "week"] = Field(
+        "channel", description="Group by channel, team, agent (the assignee) or week."
+    )
+    days: int = Field(30, ge=1, le=366, description="The last this many days.")
+
+
+class CoverageRowOut(Schema):
+    key: str = Field(description="Channel code, team or staff id, week start; empty: none.")
+    label: str
+    inbound: int = Field(description="Messages that needed a reply.")
+    answered: int
+    answered_in_time: int
+    checked_by_coach: int = Field(description="Answers written in Devotion (coach-checked).")
+    answered_completely: int = Field(description="Checked answers that missed no point.")
+    answered_share: float | None
+    in_time_share: float | None
+    complete_share: float | None = Field(description="Of the checked answers.")
+
+
+class CoverageOut(Schema):
+    by: str
+    days: int
+    total: CoverageRowOut
+    rows: list[CoverageRowOut]
+
+
+@router.get(
+    "/coverage",
+    response={200: CoverageOut, **_ERRORS},
+    auth=ApiKeyAuth("queue:read"),
+    summary="Reply coverage",
+    description="Of the inbound messages that needed a reply (first and next reply promises "
+    "started in the period): how many were answered, answered in time, and answered "
+    "completely (the coach found every point answered, for replies written in Devotion).",
+)
+def get_coverage(request: HttpRequest, filters: Query[CoverageQuery]) -> dict[str, Any]:
+    rows = coverage.coverage(filters.by, days=filters.days)
+    return {
+        "by": filters.by,
+        "days": filters.days,
+        "total": coverage.total(rows).as_dict(),
+        "rows": [row.as_dict() for row in rows],
+    }
 
 
 # ------------------------------------------------------------------------------------ coach

@@ -21,9 +21,12 @@ class ReplyForm(forms.Form):
 
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=10_000, strip=True)
     status = forms.ChoiceField(
-        choices=Conversation.Status.choices, initial=Conversation.Status.WAITING
+        choices=Conversation.Status.choices, initial=Conversation.Status.WAITING, required=False
     )
     confirm = forms.BooleanField(required=False)
+
+    def clean_status(self) -> str:
+        return str(self.cleaned_data.get("status") or Conversation.Status.WAITING)
 
 
 class NoteForm(forms.Form):

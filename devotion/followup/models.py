@@ -235,6 +235,10 @@ class ReplyPromise(models.Model):
         "team.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     met_at = models.DateTimeField(null=True, blank=True)
+    # The reply that met it (an outbound touchpoint), for coverage: was it complete?
+    answered_by = models.ForeignKey(
+        Touchpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     log = models.JSONField(default=list, blank=True)

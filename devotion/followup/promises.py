@@ -114,11 +114,15 @@ def resume(promise: ReplyPromise, at: datetime) -> None:
     promise.note("resumed", at, due_at=promise.due_at.isoformat())
 
 
-def fulfil(promise: ReplyPromise, at: datetime, *, by: str = "reply") -> None:
-    """The reply (or resolution) came: kept if in time; a broken one stays broken, now met."""
+def fulfil(
+    promise: ReplyPromise, at: datetime, *, by: str = "reply", reply_id: int | None = None
+) -> None:
+    """The reply (or resolution) came: kept if in time; a broken one stays broken, now met.
+    ``reply_id``: the outbound touchpoint that answered it."""
     if promise.met_at is not None or promise.state == PromiseState.CANCELLED:
         return
     promise.met_at = at
+    promise.answered_by_id = reply_id
     if promise.state == PromiseState.BREACHED:
         promise.note("answered late", at, by=by)
         return

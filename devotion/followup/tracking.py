@@ -402,7 +402,9 @@ def _outbound(conversation: Conversation, row: dict[str, Any], active: list[Repl
         conversation.assignee_id = row["staff_id"]
     for promise in active:
         if promise.target != Target.RESOLUTION:
-            promises.fulfil(promise, at)
+            promises.fulfil(promise, at, reply_id=row["id"])
+            # Coverage counts an unassigned promise for whoever answered it.
+            promise.assignee_id = promise.assignee_id or conversation.assignee_id
     status = SOURCE_STATUS.get(str(extra.get("status", "")).lower())
     if status is None:
         # Replies to a review, comment or lead close the item; a ticket waits on the customer.

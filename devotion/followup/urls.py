@@ -8,6 +8,7 @@ app_name = "followup"
 urlpatterns = [
     path("", views.queue_page, name="queue"),
     path("promises/", views.promise_settings, name="promises"),
+    path("coverage/", views.coverage_page, name="coverage"),
     path("<int:pk>/", views.conversation_page, name="conversation"),
     path("<int:pk>/coach/", views.coach_panel, name="coach"),
     path("<int:pk>/reply/", views.send_reply, name="reply"),

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from devotion.followup import queue, replies
+from devotion.followup import coverage, queue, replies
 from devotion.followup.forms import NoteForm, PolicyForm, ReplyForm, TeamForm
 from devotion.followup.models import (
     Conversation,
@@ -315,6 +315,30 @@ def set_owner(request: HttpRequest, person_id: int) -> HttpResponse:
         PersonOwner.objects.filter(person=person).delete()
         messages.success(request, "This customer has no owner now.")
     return redirect(_safe_next(request))
+
+
+@require_GET
+@role_required("agent")
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    """Share of inbound messages answered, in time and completely, by channel, team, agent
+    and week."""
+    days = request.GET.get("days", "30")
+    days_n = int(days) if days in ("7", "30", "90", "365") else 30
+    tables = []
+    for by, title in (
+        ("channel", "By channel"),
+        ("team", "By team"),
+        ("agent", "By agent"),
+        ("week", "Over time"),
+    ):
+        rows = coverage.coverage(by, days=days_n)
+        tables.append({"by": by, "title": title, "rows": rows})
+    overall = coverage.total(tables[0]["rows"])
+    return render(
+        request,
+        "followup/coverage.html",
+        {"tables": tables, "overall": overall, "days": days_n},
+    )
 
 
 # ------------------------------------------------------------------------- promise settings
