@@ -324,7 +324,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     and week."""
     days = request.GET.get("days", "30")
     days_n = int(days) if days in ("7", "30", "90", "365") else 30
-    tables = []
+    tables: list[dict[str, Any]] = []
     for by, title in (
         ("channel", "By channel"),
         ("team", "By team"),
