@@ -166,3 +166,15 @@ def test_a_manager_edits_team_hours_and_bad_hours_are_refused(login, manager):
     team.refresh_from_db()
     assert team.timezone == "Europe/Paris"
     assert team.holidays == ["2026-12-25", "2026-12-26"]
+
+
+def test_taking_an_item_from_a_filtered_queue_keeps_the_filter(login, agent, waiting):
+    conversation = Conversation.objects.get(key="T-3")  # the chat
+    rows = login(agent).post(
+        f"/queue/{conversation.pk}/assign/",
+        {"assignee": "me", "next": "/queue/", "channel": "chat"},
+        headers={"HX-Request": "true"},
+    )
+    html = rows.content.decode()
+    assert "Subject 3" in html and "Subject 1" not in html
+    assert "<h1>" not in html
