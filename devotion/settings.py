@@ -236,6 +236,10 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = env_str("DEVOTION_FROM_EMAIL", "devotion@localhost")
+# Seconds between sweeps of the reply promise timer (warnings and escalations).
+FOLLOWUP_TIMER_SECONDS = env_int("DEVOTION_FOLLOWUP_TIMER_SECONDS", 30, minimum=1)
+# Where people reach this installation: links in e-mails the worker sends (reply alerts).
+DEVOTION_URL = env_str("DEVOTION_URL", "http://127.0.0.1:8000/")
 # How long an invitation link works; password reset links use Django's PASSWORD_RESET_TIMEOUT.
 INVITATION_DAYS = env_int("DEVOTION_INVITATION_DAYS", 7, minimum=1)
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("imports/", include("devotion.ingest.urls")),
     path("surveys/", include("devotion.voice.surveys.urls")),
     path("voice/", include("devotion.voice.urls_text")),
+    path("queue/", include("devotion.followup.urls")),
     path("settings/api-keys/", include("devotion.api.urls")),
     path("settings/webhooks/", include("devotion.webhooks.urls")),
     path("invitation/<str:token>/", accept_invitation, name="invitation-accept"),

@@ -117,16 +117,37 @@ def test_the_demo_keeps_its_mail_in_the_outbox_with_invitations_to_read(home):
     output = _demo()
     assert (home / "mail-mode").read_text().strip() == "outbox"
     assert "Settings > Outbox" in output
-    # The team invitations (the demo surveys' e-mails are kept there too).
+    # The team invitations (the demo surveys' and follow-up alerts' e-mails are kept too).
     kept = OutboxMessage.objects.filter(status="kept", text_body__contains="/invitation/")
     assert kept.count() == 2
     assert "http://127.0.0.1:8000/invitation/" in kept.first().text_body
+    # The follow-up step's warnings and escalation stay in the outbox too.
+    assert OutboxMessage.objects.filter(subject__startswith="Reply promise broken").exists()
+    assert OutboxMessage.objects.filter(subject__startswith="Reply due soon").exists()
+    mails = OutboxMessage.objects.count()
+    follow_up = _follow_up_counts()
+    assert follow_up["conversations"] > 50 and follow_up["owners"] > 0
+    assert follow_up["breached"] > 0 and follow_up["warned"] > 0
     assert Invitation.objects.filter(accepted_at=None).count() == 2
     assert AuditEvent.objects.filter(action="team.invited").count() == 2
     assert not OutboxMessage.objects.exclude(status="kept").exists()
-    total = OutboxMessage.objects.count()
-    _demo()  # a second run adds no e-mail
-    assert OutboxMessage.objects.count() == total
+    _demo()  # a second run adds no e-mail, conversation, promise, alert or owner
+    assert OutboxMessage.objects.count() == mails
+    assert _follow_up_counts() == follow_up
+
+
+def _follow_up_counts() -> dict[str, int]:
+    from devotion.followup.models import Alert, Conversation, PersonOwner, ReplyPromise
+
+    waiting = ReplyPromise.objects.filter(met_at__isnull=True)
+    return {
+        "conversations": Conversation.objects.count(),
+        "promises": ReplyPromise.objects.count(),
+        "breached": waiting.filter(state="breached").count(),
+        "warned": waiting.filter(state="open", warned_at__isnull=False).count(),
+        "alerts": Alert.objects.count(),
+        "owners": PersonOwner.objects.count(),
+    }
 
 
 @pytest.mark.django_db(transaction=True)

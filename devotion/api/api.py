@@ -21,6 +21,7 @@ from devotion.api.people import router as people_router
 from devotion.api.schemas import EventBatchIn, EventIn
 from devotion.voice.api_surveys import router as surveys_router
 from devotion.voice.api_text import router as text_router
+from devotion.followup.api import router as followup_router
 
 DESCRIPTION = """
 Send events (orders, messages, reviews, survey answers…) into Devotion and read people back.
@@ -92,3 +93,4 @@ api.add_router("/v1/", events_router)
 api.add_router("/v1/", people_router)
 api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", text_router)
+api.add_router("/v1/", followup_router)

@@ -14,6 +14,8 @@ SCOPES = {
     "people:read": "Read people, their identities, facts and timeline",
     "surveys:read": "Read surveys, their scores and answers",
     "text:analyze": "Analyse texts (sentiment, emotions, needs-reply, topic)",
+    "queue:read": "Read the reply queue (what waits for an answer)",
+    "coach:use": "Check reply drafts with the reply coach",
 }
 KEY_PREFIX = "dvt_"
 

@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "survey.created": "Created a survey",
     "survey.sent": "Sent a survey",
     "survey.deleted": "Deleted a survey draft",
+    "reply.send": "Replied to a customer",
 }
 PAGE_VIEW = "person.view"
 
@@ -115,6 +116,9 @@ _SENTENCES: dict[str, Render] = {
         e.object_id,
         e.detail.get("sentiment") or "as read",
         "changed" if e.detail.get("topic_changed") else "as read",
+    ),
+    "reply.send": lambda e, u: format_html(
+        'replied in <a href="/queue/{}/">conversation #{}</a>', e.object_id, e.object_id
     ),
     "person.view": lambda e, u: format_html("viewed {}", _customer(e.object_id)),
     "person.merge": lambda e, u: format_html(

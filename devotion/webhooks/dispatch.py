@@ -35,13 +35,25 @@ def emit(
     transaction.on_commit(lambda: _queue(event, payloads, owners))
 
 
-def _queue(event: str, payloads: list[dict[str, Any]], owners: list[int | None]) -> None:
+def queue_now(
+    event: str, payloads: list[dict[str, Any]], person_ids: list[int | None] | None = None
+) -> int:
+    """Queue deliveries in the current transaction (not after it): for senders that record
+    elsewhere, in the same transaction, that the event was announced. Returns how many
+    subscriptions want it."""
+    owners: list[int | None] = (
+        list(person_ids) if person_ids is not None else [None] * len(payloads)
+    )
+    return _queue(event, payloads, owners)
+
+
+def _queue(event: str, payloads: list[dict[str, Any]], owners: list[int | None]) -> int:
     from devotion.webhooks.models import Delivery, Subscription
     from devotion.webhooks.tasks import deliver_many
 
     subscriptions = [s for s in Subscription.objects.filter(is_active=True) if event in s.events]
     if not subscriptions:
-        return
+        return 0
     rows = []
     for subscription in subscriptions:
         for payload, person_id in zip(payloads, owners, strict=True):
@@ -58,3 +70,4 @@ def _queue(event: str, payloads: list[dict[str, Any]], owners: list[int | None])
     ids = [d.pk for d in created]
     for start in range(0, len(ids), 100):
         deliver_many.enqueue(ids[start : start + 100])
+    return len(subscriptions)

@@ -12,6 +12,7 @@ from django.db.models import Count
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from devotion.demo.followup import ensure_followup
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.surveys import ensure_surveys
@@ -67,7 +68,13 @@ class Command(BaseCommand):
             f"Voice: {voice['analysed']:,} texts analysed, {voice['added']} scenario messages "
             "added (see /voice/)."
         )
-        # 7. What is there now, where to look, and how to log in.
+        # 7. Follow-up: conversations, teams, owners, a live queue and its escalations.
+        followup = ensure_followup()
+        self.stdout.write(
+            f"Follow-up: {followup['waiting']:,} replies waiting in the queue, "
+            f"{followup['alerts']:,} alerts sent to the outbox."
+        )
+        # 8. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:

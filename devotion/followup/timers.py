@@ -1,0 +1,280 @@
+"""The promise timer: warnings before a breach, escalations on one, each sent once.
+
+:func:`sweep` finds running promises past their warning or due moment (indexed look-ups, so
+checking 100,000 promises costs two range scans), marks them warned or breached and, in the
+same transaction, creates their :class:`Alert` rows (unique per promise, kind and channel).
+:func:`send_pending` then sends each pending alert: it first claims the row (pending →
+sending, committed), then sends, then marks it sent. So:
+
+- a worker killed before the sweep commits leaves the promise untouched: the next sweep
+  (in any worker, after any restart) finds it again — no timer is lost;
+- a worker killed after it committed leaves pending alerts the next sweep sends;
+- an alert is never sent twice: only the claim's winner sends, and a claim left behind by a
+  worker killed mid-send is marked failed ("check the outbox"), never sent again.
+
+The timer runs as a task on the default queue that schedules its successor (durable: the
+next run is a row in the task table) every ``FOLLOWUP_TIMER_SECONDS`` (30). Filing a new
+promise starts the chain if no sweep is waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection, transaction
+from django.db.models import Q
+from django.tasks import default_task_backend, task
+from django.utils import timezone
+
+from devotion.core import queues
+from devotion.followup.models import Alert, Conversation, PromiseState, ReplyPromise
+from devotion.followup.promises import target_label
+from devotion.team.models import Role, StaffMember
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+# A claim older than this was left by a worker that stopped while sending.
+STUCK_AFTER = timedelta(minutes=10)
+SENDING = "sending"
+
+WEBHOOK_EVENTS = {
+    Alert.Kind.WARNING: "reply_promise.warning",
+    Alert.Kind.BREACH: "reply_promise.breached",
+}
+
+
+def sweep(now: datetime | None = None, *, mailer: BaseEmailBackend | None = None) -> dict[str, int]:
+    """Warn and break what is due, then send the alerts; counts of what it did.
+
+    ``mailer``: a mail backend to send through instead of the default (the demo keeps its
+    alerts in the outbox)."""
+    now = now or timezone.now()
+    counts = {"warned": 0, "breached": 0, "sent": 0, "failed": 0}
+    counts["warned"] = _mark(
+        # Past due already (a sweep missed the window): the breach says it all.
+        Q(state=PromiseState.OPEN, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now),
+        Alert.Kind.WARNING,
+        now,
+    )
+    counts["breached"] = _mark(Q(state=PromiseState.OPEN, due_at__lte=now), Alert.Kind.BREACH, now)
+    sent, failed = send_pending(now, mailer=mailer)
+    counts["sent"], counts["failed"] = sent, failed
+    return counts
+
+
+def _mark(condition: Q, kind: str, now: datetime) -> int:
+    done = 0
+    while True:
+        with transaction.atomic():
+            found = ReplyPromise.objects.filter(condition).order_by("due_at")
+            if connection.features.has_select_for_update_skip_locked:
+                found = found.select_for_update(skip_locked=True)
+            batch = list(found[:BATCH])
+            if not batch:
+                return done
+            alerts = []
+            for promise in batch:
+                if kind == Alert.Kind.WARNING:
+                    promise.warned_at = now
+                    promise.note("warned", now, at_percent=promise.warn_at_percent)
+                else:
+                    promise.state = PromiseState.BREACHED
+                    promise.breached_at = promise.due_at
+                    promise.warned_at = promise.warned_at or now  # no warning after the breach
+                    promise.note("breached", now, due_at=promise.due_at.isoformat())
+                alerts += [
+                    Alert(promise=promise, kind=kind, channel=channel, created_at=now)
+                    for channel in (Alert.Channel.EMAIL, Alert.Channel.WEBHOOK)
+                ]
+            ReplyPromise.objects.bulk_update(
+                batch, ["state", "warned_at", "breached_at", "log"], batch_size=BATCH
+            )
+            Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+            done += len(batch)
+        if len(batch) < BATCH:
+            return done
+
+
+def send_pending(
+    now: datetime | None = None, *, mailer: BaseEmailBackend | None = None
+) -> tuple[int, int]:
+    """Send every pending alert once; (sent, failed)."""
+    now = now or timezone.now()
+    # Claims a stopped worker left behind: may or may not have gone out, so never resend.
+    Alert.objects.filter(status=SENDING, created_at__lt=now - STUCK_AFTER).update(
+        status=Alert.Status.FAILED,
+        error="The worker stopped while sending: check the outbox before sending it by hand.",
+    )
+    sent = failed = 0
+    pending = (
+        Alert.objects.filter(status=Alert.Status.PENDING)
+        .select_related("promise__conversation__person", "promise__assignee__user")
+        .order_by("created_at", "pk")
+    )
+    for alert in list(pending[:BATCH]):
+        # 1. Claim it: only one sender wins.
+        if not Alert.objects.filter(pk=alert.pk, status=Alert.Status.PENDING).update(
+            status=SENDING
+        ):
+            continue
+        # 2. Send it, 3. record how it went.
+        try:
+            status, recipients = _send(alert, mailer)
+        except Exception as exc:
+            log.warning("alert %s failed: %s", alert.pk, exc)
+            Alert.objects.filter(pk=alert.pk).update(
+                status=Alert.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500]
+            )
+            failed += 1
+            continue
+        Alert.objects.filter(pk=alert.pk).update(
+            status=status, recipients=recipients[:1000], sent_at=timezone.now()
+        )
+        sent += status == Alert.Status.SENT
+    return sent, failed
+
+
+def _send(alert: Alert, mailer: BaseEmailBackend | None = None) -> tuple[str, str]:
+    promise = alert.promise
+    if alert.channel == Alert.Channel.WEBHOOK:
+        from devotion.webhooks.dispatch import queue_now
+
+        conversation = promise.conversation
+        queued = queue_now(
+            WEBHOOK_EVENTS[Alert.Kind(alert.kind)],
+            [payload(promise)],
+            [conversation.person_id if conversation else None],
+        )
+        return (Alert.Status.SENT if queued else Alert.Status.SKIPPED), f"{queued} subscription(s)"
+    recipients = recipients_for(promise, alert.kind)
+    if not recipients:
+        return Alert.Status.SKIPPED, ""
+    message = EmailMessage(
+        subject=_subject(promise, alert.kind),
+        body=_body(promise, alert.kind),
+        to=recipients,
+        headers={"X-Devotion-Alert": f"{alert.kind}-{promise.pk}"},
+    )
+    if mailer is not None:
+        mailer.send_messages([message])
+    else:
+        message.send()
+    return Alert.Status.SENT, ", ".join(recipients)
+
+
+def recipients_for(promise: ReplyPromise, kind: str) -> list[str]:
+    """The assignee, and on a breach their manager (the team's, else every manager);
+    a warning of an unassigned promise goes to the manager."""
+    people: list[StaffMember] = []
+    if promise.assignee is not None:
+        people.append(promise.assignee)
+    if kind == Alert.Kind.BREACH or not people:
+        team = promise.team or (promise.conversation.team if promise.conversation else None)
+        if team is not None and team.manager is not None:
+            people.append(team.manager)
+        else:
+            people += list(
+                StaffMember.objects.filter(
+                    role__in=[Role.MANAGER, Role.ADMIN], user__is_active=True
+                ).select_related("user")
+            )
+    emails = []
+    for member in people:
+        email = member.user.email if member.user is not None else ""
+        if email and email not in emails:
+            emails.append(email)
+    return emails
+
+
+def payload(promise: ReplyPromise) -> dict[str, Any]:
+    """What a webhook receiver hears of a warned or breached promise."""
+    conversation = promise.conversation
+    return {
+        "promise_id": promise.pk,
+        "target": promise.target,
+        "state": promise.state,
+        "due_at": promise.due_at.isoformat(),
+        "touchpoint_id": promise.touchpoint_id,
+        "conversation_id": conversation.pk if conversation else None,
+        "person_id": conversation.person_id if conversation else None,
+        "channel": conversation.channel if conversation else "",
+        "assignee": promise.assignee.display_name if promise.assignee else None,
+        "url": _link(conversation),
+    }
+
+
+def _link(conversation: Conversation | None) -> str:
+    base = settings.DEVOTION_URL.rstrip("/")
+    return f"{base}/queue/{conversation.pk}/" if conversation else f"{base}/queue/"
+
+
+def _who(promise: ReplyPromise) -> str:
+    conversation = promise.conversation
+    if conversation is None:
+        return "a customer"
+    return conversation.person.display_name or conversation.person.primary_email or "a customer"
+
+
+def _subject(promise: ReplyPromise, kind: str) -> str:
+    what = target_label(promise.target).lower()
+    if kind == Alert.Kind.BREACH:
+        return f"Reply promise broken: {what} to {_who(promise)}"
+    return f"Reply due soon: {what} to {_who(promise)}"
+
+
+def _body(promise: ReplyPromise, kind: str) -> str:
+    conversation = promise.conversation
+    subject = conversation.subject if conversation else ""
+    due = timezone.localtime(promise.due_at).strftime("%Y-%m-%d %H:%M %Z")
+    head = (
+        f"The {target_label(promise.target).lower()} promised to {_who(promise)} was due at "
+        f"{due} and has not been given."
+        if kind == Alert.Kind.BREACH
+        else f"The {target_label(promise.target).lower()} promised to {_who(promise)} is due at "
+        f"{due} ({promise.warn_at_percent}% of the time is used)."
+    )
+    assignee = promise.assignee.display_name if promise.assignee else "nobody yet"
+    return (
+        f"{head}\n\n"
+        f"Conversation: {subject}\n"
+        f"Channel: {conversation.channel if conversation else ''}\n"
+        f"Assigned to: {assignee}\n\n"
+        f"Answer it: {_link(conversation)}\n"
+    )
+
+
+# ------------------------------------------------------------------------------ the schedule
+
+
+@task(queue_name=queues.DEFAULT)
+def sweep_task() -> dict[str, int]:
+    """One sweep, then the next one scheduled (the chain is rows in the task table)."""
+    try:
+        return sweep()
+    finally:
+        ensure_timer(running=True)
+
+
+def ensure_timer(*, running: bool = False) -> bool:
+    """Schedule the next sweep unless one is already waiting; True if it scheduled one.
+
+    Only with a backend that runs deferred tasks from storage (the database one): an
+    immediate backend would sweep forever in the caller.
+    """
+    if not default_task_backend.supports_defer:
+        return False
+    path = f"{sweep_task.func.__module__}.{sweep_task.func.__qualname__}"
+    if "django_tasks_db" in settings.INSTALLED_APPS:
+        from django_tasks_db.models import DBTaskResult
+
+        if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
+            return False
+    delay = settings.FOLLOWUP_TIMER_SECONDS if running else 1
+    sweep_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
+    return True
