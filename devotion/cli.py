@@ -19,6 +19,7 @@ ALIASES = {
     "serve": "serve",
     "worker": "worker",
     "recount-spend": "recount_spend",
+    "retention-report": "retention_report",
 }
 
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("imports/", include("devotion.ingest.urls")),
+    path("retention/", include("devotion.retention.urls")),
     path("settings/api-keys/", include("devotion.api.urls")),
     path("settings/webhooks/", include("devotion.webhooks.urls")),
     path("invitation/<str:token>/", accept_invitation, name="invitation-accept"),

@@ -33,16 +33,16 @@ from statistics import median
 class LapseRule:
     """When a gap between orders counts as a lapse (see the module's rules)."""
 
-    min_days: int = 90
-    rhythm_factor: float = 3.0
-    first_gap_days: int = 180
+    min_days: int = 120
+    rhythm_factor: float = 4.0
+    first_gap_days: int = 365
 
     def allowed_gap(self, rhythm_gaps: Sequence[int]) -> float:
         """The longest gap that is not a lapse, given the non-lapse gaps so far.
 
         >>> rule = LapseRule()
         >>> rule.allowed_gap([]), rule.allowed_gap([20, 30, 40]), rule.allowed_gap([50, 60])
-        (180, 90, 165.0)
+        (365, 120, 220.0)
         """
         if not rhythm_gaps:
             return max(self.min_days, self.first_gap_days)
@@ -189,6 +189,7 @@ class DecayRow:
     label: str
     winbacks: int
     with_incentive: int
+    mean_stay_days: float  # over all stays, an ongoing one counted to its latest order
     median_stay_days: float | None  # over ended stays
     mean_orders: float  # per stay, ended or not
     mean_revenue: float
@@ -237,6 +238,7 @@ def decay_table(winbacks: Iterable[WinBack], *, last: int = 4) -> list[DecayRow]
                 label=_ordinal(number) + (" or later" if number == last else ""),
                 winbacks=len(group),
                 with_incentive=len(paid),
+                mean_stay_days=sum(w.stayed_days for w in group) / len(group),
                 median_stay_days=float(median(ended)) if ended else None,
                 mean_orders=sum(w.orders for w in group) / len(group),
                 mean_revenue=sum(w.revenue for w in group) / len(group),
@@ -321,7 +323,7 @@ def overdue(days: Sequence[date], as_of: date, rule: LapseRule = LapseRule()) ->
     """Whether a customer with these order days is overdue on ``as_of`` (None: no orders).
 
     >>> overdue([date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)], date(2025, 7, 1))
-    Overdue(days_since=122, allowed_days=90, typical_gap=29.5)
+    Overdue(days_since=122, allowed_days=120, typical_gap=29.5)
     >>> overdue([date(2025, 1, 1)], date(2025, 3, 1)).is_overdue
     False
     """

@@ -39,6 +39,12 @@ ACTIONS: dict[str, str] = {
     "webhook.deleted": "Deleted a webhook",
     "webhook.tested": "Tested a webhook",
     "webhook.secret_rotated": "Rotated a webhook secret",
+    "segment.created": "Created a segment",
+    "segment.updated": "Changed a segment",
+    "segment.deleted": "Deleted a segment",
+    "segment.export": "Exported a segment",
+    "retention.spend_changed": "Entered retention spend",
+    "retention.spend_deleted": "Removed retention spend",
 }
 PAGE_VIEW = "person.view"
 
@@ -147,9 +153,17 @@ _SENTENCES: dict[str, Render] = {
     "webhook.secret_rotated": lambda e, u: format_html(
         "rotated the secret of webhook #{}", e.object_id
     ),
+    "segment.created": lambda e, u: format_html("created segment #{}", e.object_id),
+    "segment.updated": lambda e, u: format_html("changed segment #{}", e.object_id),
+    "segment.deleted": lambda e, u: format_html("deleted segment #{}", e.object_id),
+    "segment.export": lambda e, u: format_html(
+        "exported {} people of segment #{}", (e.detail or {}).get("rows", "?"), e.object_id
+    ),
+    "retention.spend_changed": lambda e, u: mark_safe("entered a month's retention spend"),
+    "retention.spend_deleted": lambda e, u: mark_safe("removed a month's retention spend"),
 }
 # Detail keys a sentence already says, so they are not repeated under it.
-_SAID = {"loser_id", "role", "invitation_id", "from_role", "to_role"}
+_SAID = {"loser_id", "role", "invitation_id", "from_role", "to_role", "rows"}
 
 
 def _fallback(event: AuditEvent) -> SafeString:
