@@ -74,6 +74,12 @@ class Defector:
         return out
 
 
+def _lateness(late: Overdue | None) -> float:
+    """How far past their allowed gap, as a multiple of it (a loyal weekly buyer silent for
+    a season is later than a once-a-year buyer silent for a year)."""
+    return late.days_since / late.allowed_days if late and late.allowed_days else 0.0
+
+
 def latest_answers(answers: Iterable[Answer]) -> dict[Hashable, Answer]:
     """Each person's latest answer of a known survey type.
 
@@ -99,7 +105,7 @@ def satisfied_defectors(
     overdue: Mapping[Hashable, Overdue | None],
 ) -> list[Defector]:
     """Customers whose latest answer said happy and who are overdue or at risk / lapsed,
-    the longest overdue first.
+    the most overdue against their own rhythm first.
 
     Examples
     --------
@@ -124,5 +130,5 @@ def satisfied_defectors(
         if (late is not None and late.is_overdue) or stage in LEAVING_STAGES:
             assert answer.rating is not None  # said_happy checked it
             found.append(Defector(person, answer.survey, answer.rating, answer.day, stage, late))
-    found.sort(key=lambda d: (-(d.overdue.days_since if d.overdue else 0), str(d.person)))
+    found.sort(key=lambda d: (-_lateness(d.overdue), str(d.person)))
     return found

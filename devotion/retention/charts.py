@@ -13,7 +13,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 360, 210
-LEFT, RIGHT, TOP, BOTTOM = 38, 10, 12, 34
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 16, 30
 INK, GRID, ACCENT, FAINT = "#374151", "#e5e7eb", "#4f46e5", "#a5b4fc"
 
 
@@ -49,7 +49,7 @@ def _y_axis(top_value: float, percent: bool, ticks: int = 4) -> list[str]:
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
-            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" font-size="10" fill="{INK}" '
+            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" font-size="12" fill="{INK}" '
             f'text-anchor="end">{escape(text)}</text>'
         )
     return parts
@@ -84,7 +84,7 @@ def line_chart(
     for i, label in enumerate(x_labels):
         if i % step == 0 or i == len(x_labels) - 1:
             body.append(
-                f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="10" fill="{INK}" '
+                f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="12" fill="{INK}" '
                 f'text-anchor="middle">{escape(label)}</text>'
             )
     for line in sorted(series, key=lambda s: s.emphasis):
@@ -120,9 +120,9 @@ def bar_chart(
             f'<rect x="{left:.1f}" y="{TOP + plot_h - h:.1f}" width="{slot * 0.6:.1f}" '
             f'height="{h:.1f}" fill="{ACCENT}" rx="2"><title>{escape(label)}: '
             f"{escape(note)}</title></rect>"
-            f'<text x="{left + slot * 0.3:.1f}" y="{TOP + plot_h - h - 4:.1f}" font-size="10" '
+            f'<text x="{left + slot * 0.3:.1f}" y="{TOP + plot_h - h - 4:.1f}" font-size="12" '
             f'fill="{INK}" text-anchor="middle">{escape(note)}</text>'
-            f'<text x="{left + slot * 0.3:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="10" '
+            f'<text x="{left + slot * 0.3:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="12" '
             f'fill="{INK}" text-anchor="middle">{escape(label)}</text>'
         )
     return _frame(title, body)

@@ -3,6 +3,7 @@ retention economics, saved segments (agents view; managers edit spend and segmen
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -86,7 +87,7 @@ def _cohorts(data: dict[str, Any]) -> dict[str, Any]:
         "Share of each cohort buying again, by months since their first order",
         [f"M{k}" for k in range(1, width)],
         series,
-        top_value=min(1.0, top * 1.1),
+        top_value=min(1.0, math.ceil(top * 1.05 * 10) / 10),
     )
     return {"rows": rows, "offsets": range(width), "chart": chart if width > 1 else None}
 
@@ -99,9 +100,8 @@ def _decay(data: dict[str, Any]) -> dict[str, Any]:
     rows = data.get("decay", [])
     currency = data.get("currency", settings.REPORTING_CURRENCY)
     stay = bar_chart(
-        "Median days customers stayed after each win-back",
-        [(r["label"].split()[0], r["median_stay_days"] or 0, _days(r["median_stay_days"]))
-         for r in rows],
+        "Average days customers kept buying after each win-back",
+        [(r["label"].split()[0], r["mean_stay_days"], _days(r["mean_stay_days"])) for r in rows],
     )
     cost = bar_chart(
         "Money earned per unit of discount, by win-back",

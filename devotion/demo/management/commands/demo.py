@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
+from devotion.demo.retention import ensure_retention
 from devotion.demo.texts import BUSINESS_NAME
 from devotion.people.models import Merge, Person
 from devotion.touchpoints.models import Touchpoint
@@ -57,7 +58,10 @@ class Command(BaseCommand):
         # 5. E-mail stays in the outbox (never sent), with two invitations in it to read.
         url = f"http://{options['host']}:{options['port']}/"
         ensure_mail(settings.HOME, url)
-        # 6. What is there now, where to look, and how to log in.
+        # 6. Retention: win-backs with coupons, quiet promoters, segments, a year of spend,
+        #    and the retention analysis over it all.
+        ensure_retention(seed=options["seed"])
+        # 7. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:
