@@ -65,7 +65,9 @@ def shop(make_event) -> dict[str, Person]:
             occurred_at=_at(back),
             person={"email": "ann@example.com"},
             amount="40.00",
-            lines=[{"product_id": "MUG", "quantity": 1, "unit_price": "50.00", "discount": "10.00"}],
+            lines=[
+                {"product_id": "MUG", "quantity": 1, "unit_price": "50.00", "discount": "10.00"}
+            ],
         )
     )
     events += _orders(make_event, "ann@example.com", _monthly(back + timedelta(days=30), 3))
@@ -134,9 +136,7 @@ def test_a_leaving_stage_counts_as_leaving_behaviour(shop):
 def test_data_after_as_of_is_ignored(shop):
     later = analysis.run_now(date(2025, 7, 31))
     assert later.data["defectors"] == []  # Cy came back in July
-    assert analysis.run_now(AS_OF).data["builtin_members"]["satisfied_defectors"] == [
-        shop["cy"].pk
-    ]
+    assert analysis.run_now(AS_OF).data["builtin_members"]["satisfied_defectors"] == [shop["cy"].pk]
 
 
 def test_cohorts_and_monthly_customers_come_from_first_orders(shop):
@@ -150,8 +150,8 @@ def test_cohorts_and_monthly_customers_come_from_first_orders(shop):
 
 def test_each_run_records_segment_sizes_for_movement(shop):
     saved = Segment.objects.create(
-        name="Many orders", definition={"conditions": [{"field": "order_count", "op": "gte",
-                                                        "value": 7}]}
+        name="Many orders",
+        definition={"conditions": [{"field": "order_count", "op": "gte", "value": 7}]},
     )
     report = analysis.run_now(AS_OF)
     counts = report.data["segment_counts"]

@@ -37,16 +37,31 @@ def crowd() -> dict[str, Person]:
     now = timezone.now()
     return {
         "ann": _person(
-            "Ann", stage="active", country="GB", order_count=6, total_spent=Decimal("420"),
-            consent_email=True, last_activity_at=now - timedelta(days=10),
+            "Ann",
+            stage="active",
+            country="GB",
+            order_count=6,
+            total_spent=Decimal("420"),
+            consent_email=True,
+            last_activity_at=now - timedelta(days=10),
         ),
         "bo": _person(
-            "Bo", stage="new", country="US", order_count=1, total_spent=Decimal("35"),
-            consent_email=False, last_activity_at=now - timedelta(days=200),
+            "Bo",
+            stage="new",
+            country="US",
+            order_count=1,
+            total_spent=Decimal("35"),
+            consent_email=False,
+            last_activity_at=now - timedelta(days=200),
         ),
         "cy": _person(
-            "Cy", stage="active", country="CA", order_count=3, total_spent=Decimal("310"),
-            last_activity_at=None, is_advocate=True,
+            "Cy",
+            stage="active",
+            country="CA",
+            order_count=3,
+            total_spent=Decimal("310"),
+            last_activity_at=None,
+            is_advocate=True,
         ),
     }
 
@@ -73,9 +88,9 @@ def test_each_kind_of_filter_selects_the_right_people(crowd):
         "Bo",
         "Cy",
     ]
-    assert _names(_segment({"field": "consent_email", "op": "is", "value": "unknown"}, name="u")) == [
-        "Cy"
-    ]
+    assert _names(
+        _segment({"field": "consent_email", "op": "is", "value": "unknown"}, name="u")
+    ) == ["Cy"]
     assert _names(_segment({"field": "is_advocate", "op": "is", "value": True}, name="a")) == ["Cy"]
 
 
@@ -132,8 +147,16 @@ def test_score_fields_are_accepted_and_not_scored_until_their_columns_exist(crow
     missing = [name for name, spec in FIELDS.items() if spec.score and not spec.exists]
     present = [name for name, spec in FIELDS.items() if spec.score and spec.exists]
     # Every score field is known, whichever this installation has.
-    for name in ("health_score", "churn_probability", "lifetime_value", "expected_purchases_90d",
-                 "expected_purchases_365d", "rfm_segment", "cluster", "scored_at"):
+    for name in (
+        "health_score",
+        "churn_probability",
+        "lifetime_value",
+        "expected_purchases_90d",
+        "expected_purchases_365d",
+        "rfm_segment",
+        "cluster",
+        "scored_at",
+    ):
         assert name in FIELDS and FIELDS[name].score
     if present:
         field = next(n for n in present if FIELDS[n].kind == "number")
@@ -142,8 +165,12 @@ def test_score_fields_are_accepted_and_not_scored_until_their_columns_exist(crow
     if missing:
         name = missing[0]
         spec = FIELDS[name]
-        value = {"number": 1, "days": 30, "choice": [spec.choices[0][0]] if spec.choices else ["x"],
-                 "text": ["x"]}[spec.kind]
+        value = {
+            "number": 1,
+            "days": 30,
+            "choice": [spec.choices[0][0]] if spec.choices else ["x"],
+            "text": ["x"],
+        }[spec.kind]
         op = spec.ops[0]
         segment = _segment({"field": name, "op": op, "value": value}, name="unscored")
         with pytest.raises(NotScoredYet, match=name):

@@ -54,14 +54,15 @@ def test_the_minimum_and_the_first_gap_thresholds_apply():
 
 
 def test_a_coupon_without_money_off_is_an_incentive_of_unknown_cost():
-    orders = _monthly("ed", START, 3) + [Order("ed", START + timedelta(days=300), 50.0, coupon=True)]
+    back = Order("ed", START + timedelta(days=300), 50.0, coupon=True)
+    orders = [*_monthly("ed", START, 3), back]
     (winback,) = detect_winbacks(orders, START + timedelta(days=301))
     assert winback.incentive and winback.cost == 0.0
     assert payback_flags([winback]) == []  # nothing to judge without the discount's size
 
 
 def test_orders_after_as_of_are_ignored():
-    orders = _monthly("fay", START, 3) + [Order("fay", START + timedelta(days=300), 50.0)]
+    orders = [*_monthly("fay", START, 3), Order("fay", START + timedelta(days=300), 50.0)]
     assert detect_winbacks(orders, START + timedelta(days=200)) == []
 
 

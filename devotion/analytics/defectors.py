@@ -3,8 +3,8 @@ says they are leaving (most defectors had said they were satisfied).
 
 The rule, stated once:
 
-- **Said happy**: their *latest* survey answer is an NPS of 9–10 (a promoter) or a CSAT of
-  4–5 (on the 1–5 scale). An answer whose survey type is unknown is not read (a 4 is unhappy on
+- **Said happy**: their *latest* survey answer is an NPS of 9-10 (a promoter) or a CSAT of
+  4-5 (on the 1-5 scale). An answer whose survey type is unknown is not read (a 4 is unhappy on
   NPS and happy on CSAT).
 - **Behaves as leaving**: overdue against their own rhythm (see
   :mod:`devotion.analytics.winbacks`: longer since the last order than their rhythm allows),
@@ -25,7 +25,7 @@ LEAVING_STAGES = frozenset({"at_risk", "lapsed"})
 
 
 def said_happy(survey: str, rating: int | None) -> bool:
-    """Whether an answer counts as happy: NPS 9–10, CSAT 4–5; anything else, no.
+    """Whether an answer counts as happy: NPS 9-10, CSAT 4-5; anything else, no.
 
     >>> said_happy("nps", 9), said_happy("nps", 8), said_happy("csat", 4), said_happy("", 10)
     (True, False, True, False)

@@ -4,7 +4,7 @@ The rules, stated once (:class:`LapseRule`, :class:`PaybackRule`):
 
 - **Rhythm.** A customer's rhythm is the median gap between their consecutive order days,
   counting only the gaps that were not lapses (a long absence does not stretch the rhythm).
-- **Lapse.** A gap is a lapse when it is longer than ``rhythm_factor`` × their rhythm so far,
+- **Lapse.** A gap is a lapse when it is longer than ``rhythm_factor`` x their rhythm so far,
   and never shorter than ``min_days``; with no rhythm yet (one earlier order day) a gap is a
   lapse past ``first_gap_days``. Only what was known before the gap is used.
 - **Win-back.** The order that ends a lapse. It came *with an incentive* when that order
@@ -12,7 +12,7 @@ The rules, stated once (:class:`LapseRule`, :class:`PaybackRule`):
 - **Stay.** The orders from the win-back until the next lapse (or until ``as_of``): how many
   days from the return to the last of them, how many orders, what they brought in. A stay
   not yet ended by a lapse (the customer is still within their allowed gap) is *ongoing*.
-- **Payback.** Another discount is unlikely to pay back when the margin (``margin`` × net
+- **Payback.** Another discount is unlikely to pay back when the margin (``margin`` x net
   revenue) expected from the next return is smaller than the last discount. The next return
   is expected to bring what the last one did, shrunk by the ratio of the last return's revenue
   to the one before (the decay), never grown.
@@ -22,6 +22,7 @@ Plain Python, no Django: order rows in, win-backs and tables out.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ def rhythm(days: Sequence[date], rule: LapseRule = LapseRule()) -> list[int]:
     [30, 30]
     """
     gaps: list[int] = []
-    for before, after in zip(days, days[1:], strict=False):
+    for before, after in itertools.pairwise(days):
         gap = (after - before).days
         if gap <= rule.allowed_gap(gaps):
             gaps.append(gap)
@@ -155,7 +156,7 @@ def detect_winbacks(
     for person, days in _order_days(orders, as_of).items():
         gaps: list[int] = []
         current: WinBack | None = None
-        for before, order in zip(days, days[1:], strict=False):
+        for before, order in itertools.pairwise(days):
             gap = (order.day - before.day).days
             if gap > rule.allowed_gap(gaps):
                 number = current.number + 1 if current else 1
@@ -207,7 +208,7 @@ def _ordinal(n: int) -> str:
     """
     if 10 <= n % 100 <= 20:
         return f"{n}th"
-    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
 
 
 def decay_table(winbacks: Iterable[WinBack], *, last: int = 4) -> list[DecayRow]:

@@ -226,9 +226,7 @@ def ensure_retention(seed: int = 7, today: date | None = None) -> dict[str, int]
     for i in range(QUIET_PROMOTERS):
         events += quiet_promoter(seed, i, fake, today)
     customers = [e for e in events if e["kind"] == "customer"]
-    rest = sorted(
-        (e for e in events if e["kind"] != "customer"), key=lambda e: e["occurred_at"]
-    )
+    rest = sorted((e for e in events if e["kind"] != "customer"), key=lambda e: e["occurred_at"])
     stored = 0
     for batch in (customers, rest):
         for at in range(0, len(batch), 1000):

@@ -8,11 +8,12 @@ the page's "Recompute" button (managers; queued for the worker), or the demo.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +25,7 @@ from devotion.analytics.defectors import Answer, satisfied_defectors
 from devotion.analytics.winbacks import (
     LapseRule,
     Order,
+    Overdue,
     PaybackRule,
     decay_table,
     detect_winbacks,
@@ -115,8 +117,10 @@ def _monthly(orders: list[Order], values: dict[Any, float], last_month: int) -> 
         if order.person not in first or month < first[order.person]:
             first[order.person] = month
     start = last_month - MONTHS_KEPT + 1
-    table = {m: {"acquired": 0, "retained": 0, "acquired_value": 0.0, "retained_value": 0.0}
-             for m in range(start, last_month + 1)}
+    table = {
+        m: {"acquired": 0, "retained": 0, "acquired_value": 0.0, "retained_value": 0.0}
+        for m in range(start, last_month + 1)
+    }
     for person, bought in months.items():
         value = values.get(person, 0.0)
         for month in bought:
@@ -158,18 +162,20 @@ def compute(as_of: date | None = None, job: Job | None = None) -> dict[str, Any]
     for order in orders:
         days[order.person].append(order.day)
         revenue[order.person] += order.amount
-    answered = sorted({a.person for a in answers})
+    answered: list[int] = sorted({cast(int, a.person) for a in answers})
     stages: dict[Any, str] = {}
     for at in range(0, len(answered), CHUNK):  # chunks: SQLite caps a query's parameters
         chunk = answered[at : at + CHUNK]
         stages.update(Person.objects.live().filter(pk__in=chunk).values_list("pk", "stage"))
-    late = {person: overdue(days[person], as_of, rule) for person in answered if person in days}
+    late: dict[Any, Overdue | None] = {
+        person: overdue(days[person], as_of, rule) for person in answered if person in days
+    }
     defectors = [d for d in satisfied_defectors(answers, stages, late) if d.person in stages]
     say(4, f"Found {len(defectors)} satisfied defectors.")
     # 5. Monthly acquired and retained customers, valued for the economics.
     values = dict(revenue)
     scored = Person.objects.filter(lifetime_value__isnull=False).values_list("pk", "lifetime_value")
-    values.update({pk: float(ltv) for pk, ltv in scored.iterator(chunk_size=CHUNK)})
+    values.update({pk: float(ltv or 0) for pk, ltv in scored.iterator(chunk_size=CHUNK)})
     last_month = month_number(as_of)
     return {
         "as_of": as_of.isoformat(),
@@ -205,8 +211,10 @@ def compute(as_of: date | None = None, job: Job | None = None) -> dict[str, Any]
             for d in defectors[:LISTED]
         ],
         "builtin_members": {
-            Segment.Builtin.SATISFIED_DEFECTORS.value: sorted(int(d.person) for d in defectors),
-            Segment.Builtin.DISCOUNT_WONT_PAY.value: sorted(int(f.person) for f in flags),
+            Segment.Builtin.SATISFIED_DEFECTORS.value: sorted(
+                cast(int, d.person) for d in defectors
+            ),
+            Segment.Builtin.DISCOUNT_WONT_PAY.value: sorted(cast(int, f.person) for f in flags),
         },
         "monthly": _monthly(orders, values, last_month),
     }
@@ -245,10 +253,8 @@ def create_job(started_by: Any = None) -> Job:
 
 @task(queue_name=queues.SCORING)
 def analyse_retention(job_id: int) -> None:
-    try:
+    with contextlib.suppress(jobs.NotQueued):  # a duplicated task: the job already ran
         jobs.run(job_id, work)
-    except jobs.NotQueued:
-        pass  # a duplicated task: the job already ran
 
 
 def run_now(as_of: date | None = None) -> RetentionReport:

@@ -60,7 +60,9 @@ class SegmentOut(Schema):
 
 class SegmentListOut(Schema):
     items: list[SegmentOut]
-    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
 
 
 class MemberOut(Schema):
@@ -76,7 +78,9 @@ class MemberOut(Schema):
 
 class MembersOut(Schema):
     items: list[MemberOut]
-    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
 
 
 class PageQuery(Schema):

@@ -43,9 +43,10 @@ class SpendForm(forms.Form):
             raise forms.ValidationError(f"{text!r} is not a month like 2025-03.") from None
 
     def clean_currency(self) -> str:
-        code = money.currency_code(self.cleaned_data["currency"].strip().upper())
-        if not code:
-            raise forms.ValidationError("Use an ISO 4217 code such as USD or EUR.")
+        try:
+            code = money.currency_code(self.cleaned_data["currency"])
+        except money.MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from None
         reporting = settings.REPORTING_CURRENCY
         if code != reporting and code not in settings.FX_RATES:
             raise forms.ValidationError(
@@ -158,7 +159,7 @@ class SegmentForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         conditions: list[dict[str, Any]] = []
         for spec, _ in self.groups:
             if spec.kind == "choice" and data.get(_key(spec)):
@@ -179,11 +180,13 @@ class SegmentForm(forms.Form):
                     {"field": spec.name, "op": "is", "value": data[_key(spec)] == "yes"}
                 )
         if not conditions and not self.errors:
-            raise forms.ValidationError("Choose at least one filter: a segment of everyone is "
-                                        "the customers list.")
+            raise forms.ValidationError(
+                "Choose at least one filter: a segment of everyone is the customers list."
+            )
         try:
-            data["definition"] = {"conditions": [c.as_json() for c in parse_definition(
-                {"conditions": conditions})]}
+            data["definition"] = {
+                "conditions": [c.as_json() for c in parse_definition({"conditions": conditions})]
+            }
         except DefinitionError as exc:
             raise forms.ValidationError(str(exc)) from None
         return data

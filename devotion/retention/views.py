@@ -7,11 +7,12 @@ import math
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -63,7 +64,7 @@ def _cohorts(data: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for cohort in cohorts:
         size = cohort["size"]
-        cells = []
+        cells: list[dict[str, Any] | None] = []
         for k in range(width):
             if k < len(cohort["active"]) and size:
                 rate = cohort["active"][k] / size
@@ -73,7 +74,7 @@ def _cohorts(data: dict[str, Any]) -> dict[str, Any]:
         rows.append({"month": _month_label(cohort["month"]), "size": size, "cells": cells})
     curve = data.get("curve", [])
     # Month 0 is 100 % by definition; the chart's scale follows the later months.
-    later = [v for c in cohorts for v in (a / c["size"] for a in c["active"][1:]) if c["size"]]
+    later = [a / c["size"] for c in cohorts if c["size"] for a in c["active"][1:]]
     top = max([*later, *curve[1:], 0.05])
     series = [
         Series(
@@ -106,7 +107,11 @@ def _decay(data: dict[str, Any]) -> dict[str, Any]:
     cost = bar_chart(
         "Money earned per unit of discount, by win-back",
         [
-            (r["label"].split()[0], r["revenue_per_cost"] or 0, f"{r['revenue_per_cost'] or 0:.1f}×")
+            (
+                r["label"].split()[0],
+                r["revenue_per_cost"] or 0,
+                f"{r['revenue_per_cost'] or 0:.1f}\N{MULTIPLICATION SIGN}",
+            )
             for r in rows
         ],
     )
@@ -123,8 +128,15 @@ def _economics(data: dict[str, Any]) -> dict[str, Any]:
     reporting = settings.REPORTING_CURRENCY
     monthly = {row["month"]: row for row in data.get("monthly", [])}
     spends = list(RetentionSpend.objects.order_by("-month")[:ECONOMICS_MONTHS])
-    rows, totals = [], {"acq": Decimal(0), "ret": Decimal(0), "new": 0, "kept": 0,
-                        "new_value": 0.0, "kept_value": 0.0}
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, Any] = {
+        "acq": Decimal(0),
+        "ret": Decimal(0),
+        "new": 0,
+        "kept": 0,
+        "new_value": 0.0,
+        "kept_value": 0.0,
+    }
     skipped = []
     for spend in reversed(spends):
         acq = money.convert(spend.acquisition_spend, spend.currency, reporting, settings.FX_RATES)
@@ -135,18 +147,20 @@ def _economics(data: dict[str, Any]) -> dict[str, Any]:
             continue
         new = counts["acquired"] if counts else 0
         kept = counts["retained"] if counts else 0
-        rows.append({
-            "month": spend.month,
-            "acquisition_spend": acq,
-            "retention_spend": ret,
-            "acquired": new,
-            "retained": kept,
-            "per_acquired": acq / new if new else None,
-            "per_retained": ret / kept if kept else None,
-            "acquired_value": counts["acquired_value"] / new if counts and new else None,
-            "retained_value": counts["retained_value"] / kept if counts and kept else None,
-            "observed": counts is not None,
-        })
+        rows.append(
+            {
+                "month": spend.month,
+                "acquisition_spend": acq,
+                "retention_spend": ret,
+                "acquired": new,
+                "retained": kept,
+                "per_acquired": acq / new if new else None,
+                "per_retained": ret / kept if kept else None,
+                "acquired_value": counts["acquired_value"] / new if counts and new else None,
+                "retained_value": counts["retained_value"] / kept if counts and kept else None,
+                "observed": counts is not None,
+            }
+        )
         totals["acq"] += acq
         totals["ret"] += ret
         totals["new"] += new
@@ -202,9 +216,11 @@ def retention(request: HttpRequest) -> HttpResponse:
     defectors = data.get("defectors", [])[:LISTED]
     people = _people([f["person"] for f in flags] + [d["person"] for d in defectors])
     builtin_ids = {s.builtin: s.pk for s in Segment.objects.exclude(builtin="")}
-    running = Job.objects.filter(
-        kind=analysis.KIND, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
-    ).order_by("-pk").first()
+    running = (
+        Job.objects.filter(kind=analysis.KIND, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        .order_by("-pk")
+        .first()
+    )
     context = {
         "report": report,
         "data": data,
@@ -259,9 +275,7 @@ def spend_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("retention-spend")
 
 
-def _members_page(
-    segment: Segment, after: int | None
-) -> tuple[list[Person], int | None, str]:
+def _members_page(segment: Segment, after: int | None) -> tuple[list[Person], int | None, str]:
     """One page of members by id (keyset), the id to continue after, or why there is none."""
     try:
         people = segment_people(segment)
@@ -313,7 +327,7 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     # 2. Save it, audited (ids and the fields it filters on, never values).
     if request.method == "POST" and form.is_valid():
         created = segment is None
-        segment = segment or Segment(created_by=request.user)
+        segment = segment or Segment(created_by=cast(Any, request.user))
         segment.name = form.cleaned_data["name"]
         segment.description = form.cleaned_data["description"]
         segment.definition = form.cleaned_data["definition"]
@@ -357,13 +371,11 @@ EXPORT_HEADER = (
     "last_activity_at",
     "first_seen_at",
 )
-SCORE_COLUMNS = tuple(
-    name for name, spec in FIELDS.items() if spec.score and spec.kind != "days"
-)
+SCORE_COLUMNS = tuple(name for name, spec in FIELDS.items() if spec.score and spec.kind != "days")
 
 
 @role_required("manager")
-def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
+def segment_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The segment's members as CSV (formula-safe), streamed; audited (segment, row count)."""
     segment = get_object_or_404(Segment, pk=pk)
     try:
@@ -392,9 +404,9 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for row in rows.iterator(chunk_size=2000):
             count += 1
-            yield from csv_lines([[
-                value.isoformat() if hasattr(value, "isoformat") else value for value in row
-            ]])
+            yield from csv_lines(
+                [[value.isoformat() if hasattr(value, "isoformat") else value for value in row]]
+            )
         AuditEvent.record(
             "segment.export", actor=user, object_type="segment", object_id=pk, rows=count
         )

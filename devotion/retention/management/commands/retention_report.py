@@ -34,5 +34,6 @@ class Command(BaseCommand):
             f"Retention report as of {report.as_of:%Y-%m-%d}: {data['customers']:,} customers, "
             f"{data['winbacks']['total']:,} win-backs, "
             f"{len(data['builtin_members']['satisfied_defectors']):,} satisfied defectors, "
-            f"{len(data['builtin_members']['discount_wont_pay']):,} people a discount won't pay back."
+            f"{len(data['builtin_members']['discount_wont_pay']):,} people another discount "
+            "won't pay back."
         )
