@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from devotion.people.models import Person
-from devotion.retention.models import RetentionReport, Segment
+from devotion.retention.models import RetentionReport, ScoreSnapshot, Segment
 from devotion.retention.segments import (
     FIELDS,
     DefinitionError,
     NotScoredYet,
     live_counts,
+    not_scored_fields,
     parse_definition,
     segment_people,
 )
@@ -143,10 +144,18 @@ def test_a_definition_must_be_an_object_with_a_list_of_conditions():
         parse_definition({"conditions": [{"field": "stage", "op": "in", "value": "new"}] * 21})
 
 
-def test_score_fields_are_accepted_and_not_scored_until_their_columns_exist(crowd):
-    missing = [name for name, spec in FIELDS.items() if spec.score and not spec.exists]
-    present = [name for name, spec in FIELDS.items() if spec.score and spec.exists]
-    # Every score field is known, whichever this installation has.
+def _score_condition(name: str) -> dict:
+    spec = FIELDS[name]
+    value = {
+        "number": 0,
+        "days": 30,
+        "choice": [spec.choices[0][0]] if spec.choices else ["x"],
+        "text": ["x"],
+    }[spec.kind]
+    return {"field": name, "op": spec.ops[0], "value": value}
+
+
+def test_every_score_field_is_accepted_by_name():
     for name in (
         "health_score",
         "churn_probability",
@@ -157,25 +166,34 @@ def test_score_fields_are_accepted_and_not_scored_until_their_columns_exist(crow
         "cluster",
         "scored_at",
     ):
-        assert name in FIELDS and FIELDS[name].score
-    if present:
-        field = next(n for n in present if FIELDS[n].kind == "number")
-        segment = _segment({"field": field, "op": "gte", "value": 0}, name="scored")
-        assert list(segment_people(segment)) == []  # nobody scored yet: no values
-    if missing:
-        name = missing[0]
-        spec = FIELDS[name]
-        value = {
-            "number": 1,
-            "days": 30,
-            "choice": [spec.choices[0][0]] if spec.choices else ["x"],
-            "text": ["x"],
-        }[spec.kind]
-        op = spec.ops[0]
-        segment = _segment({"field": name, "op": op, "value": value}, name="unscored")
+        assert FIELDS[name].score
+        parse_definition({"conditions": [_score_condition(name)]})
+
+
+def test_score_fields_are_not_scored_yet_until_a_scoring_run_fills_them(crowd):
+    segments = {
+        name: _segment(_score_condition(name), name=name)
+        for name, spec in FIELDS.items()
+        if spec.score
+    }
+    # No scoring run yet: every score segment says so, with no count and no members.
+    for name, segment in segments.items():
         with pytest.raises(NotScoredYet, match=name):
             segment_people(segment)
-        assert live_counts([segment]) == {segment.pk: None}
+    assert set(live_counts(segments.values()).values()) == {None}
+    # After a run, the fields this installation has work; the others still wait.
+    ScoreSnapshot.objects.create(
+        person=crowd["ann"], run_id="r1", computed_at=timezone.now(), health_score=80
+    )
+    Person.objects.filter(pk=crowd["ann"].pk).update(health_score=80)
+    counts = live_counts(segments.values())
+    for name, segment in segments.items():
+        if FIELDS[name].exists:
+            assert counts[segment.pk] is not None
+        else:
+            assert counts[segment.pk] is None
+            assert not_scored_fields(segment) == [name]
+    assert _names(segments["health_score"]) == ["Ann"]
 
 
 def test_live_counts_of_many_segments_take_one_query(crowd):

@@ -23,6 +23,7 @@ from devotion.retention.segments import (
     NotScoredYet,
     live_counts,
     not_scored_fields,
+    scores_computed,
     segment_people,
 )
 
@@ -97,7 +98,7 @@ def _after(cursor: str | None) -> int:
     return int(cursor)
 
 
-def _out(segment: Segment, count: int | None) -> dict[str, Any]:
+def _out(segment: Segment, count: int | None, computed: bool) -> dict[str, Any]:
     return {
         "id": segment.pk,
         "name": segment.name,
@@ -105,7 +106,7 @@ def _out(segment: Segment, count: int | None) -> dict[str, Any]:
         "builtin": segment.builtin,
         "conditions": segment.conditions,
         "count": count,
-        "not_scored_fields": not_scored_fields(segment),
+        "not_scored_fields": not_scored_fields(segment, computed),
         "created_at": segment.created_at,
         "updated_at": segment.updated_at,
     }
@@ -129,10 +130,11 @@ def list_segments(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any
     rows = list(Segment.objects.filter(pk__gt=_after(page.cursor)).order_by("pk")[: page.limit + 1])
     more = len(rows) > page.limit
     rows = rows[: page.limit]
-    # 2. Their counts, one query for the page.
-    counts = live_counts(rows)
+    # 2. Their counts, one query for the page (and one to learn whether scores exist).
+    computed = scores_computed()
+    counts = live_counts(rows, computed=computed)
     return {
-        "items": [_out(s, counts.get(s.pk)) for s in rows],
+        "items": [_out(s, counts.get(s.pk), computed) for s in rows],
         "next_cursor": str(rows[-1].pk) if more else None,
     }
 
@@ -145,7 +147,8 @@ def list_segments(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any
 )
 def get_segment(request: HttpRequest, segment_id: int) -> dict[str, Any]:
     segment = _segment(segment_id)
-    return _out(segment, live_counts([segment]).get(segment.pk))
+    computed = scores_computed()
+    return _out(segment, live_counts([segment], computed=computed).get(segment.pk), computed)
 
 
 @router.get(

@@ -35,7 +35,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from devotion.people.models import Person, Stage
-from devotion.retention.models import RetentionReport, Segment
+from devotion.retention.models import RetentionReport, ScoreSnapshot, Segment
 
 RFM_SEGMENTS = (
     "Champions",
@@ -261,10 +261,28 @@ def parse_definition(raw: Any) -> list[Condition]:
     return [parse_condition(i, c) for i, c in enumerate(conditions)]
 
 
-def not_scored_fields(segment: Segment) -> list[str]:
-    """The fields the segment filters on that this installation does not have yet."""
+def scores_computed() -> bool:
+    """Whether the scoring pipeline has run here (it leaves a snapshot per person scored)."""
+    return ScoreSnapshot.objects.exists()
+
+
+def score_fields(segment: Segment) -> list[str]:
+    """The score fields a segment filters on."""
     names = [c.get("field") for c in segment.conditions if isinstance(c, dict)]
-    return [n for n in names if isinstance(n, str) and n in FIELDS and not FIELDS[n].exists]
+    return [n for n in names if isinstance(n, str) and n in FIELDS and FIELDS[n].score]
+
+
+def not_scored_fields(segment: Segment, computed: bool | None = None) -> list[str]:
+    """The score fields the segment filters on that hold nothing yet: their column is not in
+    this installation, or no scoring run has filled them. ``computed`` is
+    :func:`scores_computed`, passed in by callers that ask for many segments (asked here
+    only when the segment uses a score field)."""
+    scores = score_fields(segment)
+    if not scores:
+        return []
+    if computed is None:
+        computed = scores_computed()
+    return [n for n in scores if not (computed and FIELDS[n].exists)]
 
 
 def _condition_q(condition: Condition, now: datetime) -> Q:
@@ -298,7 +316,11 @@ def builtin_member_ids(builtin: str, report: RetentionReport | None = None) -> l
 
 
 def segment_q(
-    segment: Segment, *, now: datetime | None = None, report: RetentionReport | None = None
+    segment: Segment,
+    *,
+    now: datetime | None = None,
+    report: RetentionReport | None = None,
+    computed: bool | None = None,
 ) -> Q:
     """The filter that selects the segment's members among live people.
 
@@ -306,8 +328,9 @@ def segment_q(
     :class:`DefinitionError` when its stored definition is no longer valid."""
     if segment.builtin:
         return Q(pk__in=builtin_member_ids(segment.builtin, report))
-    if not_scored_fields(segment):
-        raise NotScoredYet(", ".join(not_scored_fields(segment)))
+    missing = not_scored_fields(segment, computed)
+    if missing:
+        raise NotScoredYet(", ".join(missing))
     now = now or timezone.now()
     q = Q()
     for condition in parse_definition(segment.definition):
@@ -323,15 +346,21 @@ def segment_people(segment: Segment) -> QuerySet[Person]:
 
 
 def live_counts(
-    segments: Iterable[Segment], report: RetentionReport | None = None
+    segments: Iterable[Segment],
+    report: RetentionReport | None = None,
+    computed: bool | None = None,
 ) -> dict[int, int | None]:
-    """Each segment's live member count, all in one query (None: not scored yet or invalid)."""
+    """Each segment's live member count, all in one query (None: not scored yet or invalid;
+    one more query to learn whether scores exist, when a segment filters on them)."""
+    segments = list(segments)
+    if computed is None and any(score_fields(s) for s in segments):
+        computed = scores_computed()
     now = timezone.now()
     filters: dict[str, Q] = {}
     counts: dict[int, int | None] = {}
     for segment in segments:
         try:
-            q = segment_q(segment, now=now, report=report)
+            q = segment_q(segment, now=now, report=report, computed=computed)
         except (NotScoredYet, DefinitionError):
             counts[segment.pk] = None
             continue

@@ -33,6 +33,7 @@ from devotion.retention.segments import (
     live_counts,
     not_scored_fields,
     parse_definition,
+    scores_computed,
     segment_people,
 )
 from devotion.team.permissions import has_role, role_required
@@ -187,7 +188,8 @@ def _segments(report: RetentionReport | None, previous: RetentionReport | None) 
     against its size at the last analysis run; a built-in's (whose members are the last
     run's) against the run before."""
     segments = list(Segment.objects.all())
-    counts = live_counts(segments, report)
+    computed = scores_computed()
+    counts = live_counts(segments, report, computed)
     at_last = report.data.get("segment_counts", {}) if report else {}
     at_previous = previous.data.get("segment_counts", {}) if previous else {}
     rows = []
@@ -200,7 +202,7 @@ def _segments(report: RetentionReport | None, previous: RetentionReport | None) 
                 "count": count,
                 "was": was,
                 "change": count - was if count is not None and was is not None else None,
-                "not_scored": not_scored_fields(segment),
+                "not_scored": not_scored_fields(segment, computed),
             }
         )
     return rows
