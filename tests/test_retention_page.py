@@ -136,6 +136,8 @@ def test_recompute_queues_the_analysis_for_the_worker(login, manager):
     assert response.status_code == 302
     job = Job.objects.get(kind=analysis.KIND)
     assert job.status == Job.Status.QUEUED and job.started_by == manager
+    content = login(manager).get(reverse("retention")).content.decode()
+    assert "Analysis queued" in content and 'http-equiv="refresh"' in content
 
 
 def test_the_page_costs_a_fixed_number_of_queries(
