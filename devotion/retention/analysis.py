@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,7 @@ MONTHS_KEPT = 36
 LISTED = 200  # people listed on the page per list (the built-in segments hold them all)
 REPORTS_KEPT = 20
 CHUNK = 5000
+ALIVE_EVERY = 200_000  # orders read between two progress reports
 
 
 def _day(moment: datetime) -> date:
@@ -60,7 +62,9 @@ def _money(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def read_orders(end: datetime, rates: Rates) -> list[Order]:
+def read_orders(
+    end: datetime, rates: Rates, alive: Callable[[], None] = lambda: None
+) -> list[Order]:
     """Every order up to ``end`` as an analytics row: net amount and money off in the
     reporting currency (orders in a currency without a rate count with amount 0), and
     whether it carried a coupon (``extra.coupon`` or Shopify's ``extra.discount_code``)."""
@@ -73,8 +77,10 @@ def read_orders(end: datetime, rates: Rates) -> list[Order]:
     rows = Touchpoint.objects.filter(kind="order", occurred_at__lte=end).values_list(
         "id", "person_id", "occurred_at", "amount", "currency", "extra"
     )
-    orders = []
+    orders: list[Order] = []
     for pk, person_id, occurred_at, amount, currency, extra in rows.iterator(chunk_size=CHUNK):
+        if len(orders) % ALIVE_EVERY == 0:
+            alive()  # a long read still reports progress, so the job never looks stalled
         extra = extra if isinstance(extra, dict) else {}
         off = discounts.get(pk)
         if off is None and extra.get("discount_amount"):
@@ -146,7 +152,7 @@ def compute(as_of: date | None = None, job: Job | None = None) -> dict[str, Any]
     rates = Rates.current()
     rule, payback = LapseRule(), PaybackRule()
     # 1. Orders and survey answers up to as_of.
-    orders = read_orders(end, rates)
+    orders = read_orders(end, rates, lambda: job.set_progress(0, 5, "steps") if job else None)
     answers = read_answers(end)
     say(1, f"Read {len(orders)} orders and {len(answers)} survey answers.")
     # 2. Cohorts.
