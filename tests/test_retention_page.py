@@ -326,3 +326,17 @@ def test_a_report_older_than_a_segment_shows_no_movement_for_it(login, agent, re
     RetentionReport.objects.update(computed_at=timezone.now())
     content = login(agent).get(reverse("retention")).content.decode()
     assert "Brand new" in content
+
+
+def test_the_customers_lists_filters_can_be_saved_as_a_segment(login, manager):
+    _person("Ann", stage="active", country="GB", order_count=2)
+    client = login(manager)
+    listing = client.get(reverse("customers"), {"stage": "active", "country": "GB"}).content
+    assert b"Save as segment" in listing
+    form = client.get(
+        reverse("retention-segment-new"),
+        {"stage": "active", "country": "GB", "consent": "email:given", "q": "ann"},
+    ).content.decode()
+    assert 'name="f_stage" value="active" id="id_f_stage_2" checked' in form
+    assert 'name="f_country" value="GB"' in form
+    assert '<option value="given" selected>' in form

@@ -146,6 +146,23 @@ class SegmentForm(forms.Form):
                 initial[_key(spec)] = value
         return initial
 
+    @staticmethod
+    def initial_from_list(params: Any) -> dict[str, Any]:
+        """Filters of the customers list (``?stage=&country=&consent=email:given``) as this
+        form's initial values, for "Save as segment" there (search text and source have no
+        segment field and are left out)."""
+        initial: dict[str, Any] = {}
+        stage = params.get("stage", "")
+        if stage in dict(FIELDS["stage"].choices):
+            initial["f_stage"] = [stage]
+        country = params.get("country", "")
+        if country.isalpha() and len(country) == 2:
+            initial["f_country"] = country.upper()
+        purpose, _, status = params.get("consent", "").partition(":")
+        if f"consent_{purpose}" in FIELDS and status in ("given", "refused", "unknown"):
+            initial[f"f_consent_{purpose}"] = status
+        return initial
+
     def bound_groups(self) -> list[tuple[FieldSpec, list[forms.BoundField]]]:
         return [(spec, [self[key] for key in keys]) for spec, keys in self.groups]
 

@@ -325,7 +325,11 @@ def segment_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if segment is not None and segment.builtin:
         messages.error(request, "A built-in segment's rule cannot be edited.")
         return redirect("retention-segment", pk=segment.pk)
-    form = SegmentForm(request.POST or None, instance=segment)
+    form = SegmentForm(
+        request.POST or None,
+        instance=segment,
+        initial=SegmentForm.initial_from_list(request.GET) if segment is None else None,
+    )
     # 2. Save it, audited (ids and the fields it filters on, never values).
     if request.method == "POST" and form.is_valid():
         created = segment is None
