@@ -101,6 +101,17 @@ OP_LABELS = {
     "is": "is",
 }
 
+
+def _model_choices(name: str, default: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The values a Person field stores, when the model declares them (so a filter matches
+    what the scoring pipeline writes), else ``default``."""
+    try:
+        choices = getattr(Person._meta.get_field(name), "choices", None)
+    except FieldDoesNotExist:
+        return default
+    return tuple((str(v), str(label)) for v, label in choices) if choices else default
+
+
 FIELDS: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in (
@@ -145,7 +156,7 @@ FIELDS: dict[str, FieldSpec] = {
             "rfm_segment",
             "RFM segment",
             "choice",
-            tuple((name, name) for name in RFM_SEGMENTS),
+            _model_choices("rfm_segment", tuple((name, name) for name in RFM_SEGMENTS)),
             score=True,
         ),
         FieldSpec("cluster", "Behavioural cluster", "text", score=True),
