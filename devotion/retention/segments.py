@@ -179,15 +179,28 @@ class Condition:
         return {"field": self.field, "op": self.op, "value": self.value}
 
     def describe(self) -> str:
-        """In words: ``Spend at least 200``."""
+        """In words.
+
+        >>> Condition("total_spent", "gte", 300).describe()
+        'Spend at least 300'
+        >>> Condition("last_activity_at", "over", 90).describe()
+        'Last contact more than 90 days ago (or never)'
+        >>> Condition("stage", "in", ["at_risk", "lapsed"]).describe()
+        'Journey stage: At risk or Lapsed'
+        """
         spec = FIELDS[self.field]
-        value = self.value
         if spec.kind in ("choice", "text"):
             labels = dict(spec.choices)
-            value = ", ".join(labels.get(v, v) for v in self.value)
-        elif spec.kind == "bool":
-            value = "yes" if self.value else "no"
-        return f"{spec.label} {OP_LABELS[self.op]} {value}"
+            return f"{spec.label}: {' or '.join(labels.get(v, v) for v in self.value)}"
+        if spec.kind == "number":
+            return f"{spec.label} {OP_LABELS[self.op]} {self.value}"
+        if spec.kind == "days":
+            if self.op == "within":
+                return f"{spec.label} in the last {self.value} days"
+            return f"{spec.label} more than {self.value} days ago (or never)"
+        if spec.kind == "consent":
+            return f"{spec.label} {self.value}"
+        return f"{spec.label}: {'yes' if self.value else 'no'}"
 
 
 def _number(where: str, raw: Any, spec: FieldSpec) -> float | int:
@@ -258,7 +271,7 @@ def parse_definition(raw: Any) -> list[Condition]:
     >>> [c.describe() for c in parse_definition({"conditions": [
     ...     {"field": "stage", "op": "in", "value": "at_risk"},
     ...     {"field": "total_spent", "op": "gte", "value": "200"}]})]
-    ['Journey stage is one of At risk', 'Spend at least 200']
+    ['Journey stage: At risk', 'Spend at least 200']
     >>> parse_definition({"conditions": [{"field": "shoe_size", "op": "gte", "value": 9}]})
     Traceback (most recent call last):
     ...
