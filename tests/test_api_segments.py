@@ -153,3 +153,14 @@ def test_lists_cost_the_same_number_of_queries_at_any_size(get, repeat_buyers):
         _queries(lambda: get(f"/api/v1/segments/{repeat_buyers.pk}/members", limit=200))
         <= small_members
     )
+
+
+def test_a_segment_whose_stored_definition_went_bad_still_answers_in_shape(get):
+    segment = Segment.objects.create(
+        name="Broken", definition={"conditions": [{"field": "stage", "op": "like", "value": 1}]}
+    )
+    body = get(f"/api/v1/segments/{segment.pk}").json()
+    assert body["conditions"] == [] and body["count"] is None
+    assert get(f"/api/v1/segments/{segment.pk}/members").json()["error"]["code"] == (
+        "segment_invalid"
+    )

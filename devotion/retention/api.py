@@ -23,6 +23,7 @@ from devotion.retention.segments import (
     NotScoredYet,
     live_counts,
     not_scored_fields,
+    parse_definition,
     scores_computed,
     segment_people,
 )
@@ -98,13 +99,21 @@ def _after(cursor: str | None) -> int:
     return int(cursor)
 
 
+def _conditions(segment: Segment) -> list[dict[str, Any]]:
+    """The segment's conditions as checked on save (none if the stored JSON went bad)."""
+    try:
+        return [c.as_json() for c in parse_definition(segment.definition or {})]
+    except DefinitionError:
+        return []
+
+
 def _out(segment: Segment, count: int | None, computed: bool) -> dict[str, Any]:
     return {
         "id": segment.pk,
         "name": segment.name,
         "description": segment.description,
         "builtin": segment.builtin,
-        "conditions": segment.conditions,
+        "conditions": _conditions(segment),
         "count": count,
         "not_scored_fields": not_scored_fields(segment, computed),
         "created_at": segment.created_at,
