@@ -171,3 +171,16 @@ def test_only_the_latest_reports_are_kept(shop, monkeypatch):
     for _ in range(3):
         analysis.run_now(AS_OF)
     assert RetentionReport.objects.count() == 2
+
+
+def test_orders_stored_interleaved_are_read_one_person_at_a_time(make_event):
+    # Two customers ordering on the same days, stored alternately: each lapses and returns.
+    days = [*_monthly(date(2024, 1, 1), 3), date(2024, 12, 1)]
+    events = []
+    for day in days:
+        for email in ("gil@example.com", "hal@example.com"):
+            events += _orders(make_event, email, [day])
+    ingest(events)
+    data = analysis.run_now(AS_OF).data
+    assert data["winbacks"]["total"] == 2 and data["winbacks"]["people"] == 2
+    assert data["customers"] == 2 and data["orders"] == 8

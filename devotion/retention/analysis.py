@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, cast
 
 from django.conf import settings
@@ -29,6 +31,7 @@ from devotion.analytics.winbacks import (
     Order,
     Overdue,
     PaybackRule,
+    WinBack,
     decay_table,
     detect_winbacks,
     overdue,
@@ -63,12 +66,14 @@ def _money(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def read_orders(
+def iter_orders(
     end: datetime, rates: Rates, alive: Callable[[], None] = lambda: None
-) -> list[Order]:
-    """Every order up to ``end`` as an analytics row: net amount and money off in the
-    reporting currency (orders in a currency without a rate count with amount 0), and
-    whether it carried a coupon (``extra.coupon`` or Shopify's ``extra.discount_code``)."""
+) -> Iterator[Order]:
+    """Every order up to ``end`` as an analytics row, one person after another (on the
+    ``(person, -occurred_at)`` index, so nothing is sorted and nothing held): net amount and
+    money off in the reporting currency (orders in a currency without a rate count with
+    amount 0), and whether it carried a coupon (``extra.coupon`` or Shopify's
+    ``extra.discount_code``)."""
     discounts: dict[int, Decimal] = defaultdict(Decimal)
     lines = OrderLine.objects.filter(
         discount__gt=0, touchpoint__kind="order", touchpoint__occurred_at__lte=end
@@ -84,32 +89,29 @@ def read_orders(
             code=KT("extra__discount_code"),
             off=KT("extra__discount_amount"),
         )
+        .order_by("person_id", "-occurred_at")
         .values_list(
             "id", "person_id", "occurred_at", "amount", "currency", "coupon", "code", "off"
         )
     )
     tz = timezone.get_current_timezone()
-    orders: list[Order] = []
-    for pk, person_id, occurred_at, amount, currency, coupon, code, extra_off in rows.iterator(
-        chunk_size=CHUNK
+    for n, (pk, person_id, occurred_at, amount, currency, coupon, code, extra_off) in enumerate(
+        rows.iterator(chunk_size=CHUNK)
     ):
-        if len(orders) % ALIVE_EVERY == 0:
+        if n % ALIVE_EVERY == 0:
             alive()  # a long read still reports progress, so the job never looks stalled
         off = discounts.get(pk)
         if off is None and extra_off:
             off = _money(extra_off)
         value = rates.value(amount, currency) if amount is not None else None
         off_value = rates.value(off, currency) if off else None
-        orders.append(
-            Order(
-                person=person_id,
-                day=occurred_at.astimezone(tz).date(),
-                amount=float(value or 0),
-                discount=float(off_value or 0),
-                coupon=bool(coupon or code),
-            )
+        yield Order(
+            person=person_id,
+            day=occurred_at.astimezone(tz).date(),
+            amount=float(value or 0),
+            discount=float(off_value or 0),
+            coupon=bool(coupon or code),
         )
-    return orders
 
 
 def read_answers(end: datetime) -> list[Answer]:
@@ -125,16 +127,9 @@ def read_answers(end: datetime) -> list[Answer]:
     return answers
 
 
-def _monthly(orders: list[Order], values: dict[Any, float], last_month: int) -> list[dict]:
+def _monthly(months: dict[Any, set[int]], values: dict[Any, float], last_month: int) -> list[dict]:
     """Per month: customers acquired (first order) and retained (a repeat customer ordering),
     with the summed value (lifetime value when scored, else revenue so far) of each group."""
-    first: dict[Any, int] = {}
-    months: dict[Any, set[int]] = defaultdict(set)
-    for order in orders:
-        month = month_number(order.day)
-        months[order.person].add(month)
-        if order.person not in first or month < first[order.person]:
-            first[order.person] = month
     start = last_month - MONTHS_KEPT + 1
     table = {
         m: {"acquired": 0, "retained": 0, "acquired_value": 0.0, "retained_value": 0.0}
@@ -142,11 +137,12 @@ def _monthly(orders: list[Order], values: dict[Any, float], last_month: int) -> 
     }
     for person, bought in months.items():
         value = values.get(person, 0.0)
+        first = min(bought)
         for month in bought:
             row = table.get(month)
             if row is None:
                 continue
-            group = "acquired" if month == first[person] else "retained"
+            group = "acquired" if month == first else "retained"
             row[group] += 1
             row[f"{group}_value"] += value
     return [{"month": month_start(m).isoformat(), **row} for m, row in sorted(table.items())]
@@ -164,31 +160,39 @@ def compute(as_of: date | None = None, job: Job | None = None) -> dict[str, Any]
     end = timezone.make_aware(datetime.combine(as_of, time.max))
     rates = Rates.current()
     rule, payback = LapseRule(), PaybackRule()
-    # 1. Orders and survey answers up to as_of.
-    orders = read_orders(end, rates, lambda: job.set_progress(0, 5, "steps") if job else None)
+    # 1. Survey answers, then every order one person at a time: only each person's months,
+    #    revenue, win-backs and (if they answered a survey) rhythm are kept.
     answers = read_answers(end)
-    say(1, f"Read {len(orders)} orders and {len(answers)} survey answers.")
-    # 2. Cohorts.
-    cohorts = acquisition_cohorts(((o.person, o.day) for o in orders), as_of)
+    answered: set[Any] = {a.person for a in answers}
+    months: dict[Any, set[int]] = {}
+    revenue: dict[Any, float] = {}
+    winbacks: list[WinBack] = []
+    late: dict[Any, Overdue | None] = {}
+    count = 0
+    alive = (lambda: job.set_progress(0, 5, "steps")) if job else (lambda: None)
+    for person, group in groupby(iter_orders(end, rates, alive), key=attrgetter("person")):
+        mine = list(group)
+        count += len(mine)
+        months[person] = {month_number(o.day) for o in mine}
+        revenue[person] = sum(o.amount for o in mine)
+        winbacks += detect_winbacks(mine, as_of, rule)
+        if person in answered:
+            late[person] = overdue([o.day for o in mine], as_of, rule)
+    say(1, f"Read {count} orders and {len(answers)} survey answers.")
+    # 2. Cohorts (a customer's months are all the cohorts need).
+    cohorts = acquisition_cohorts(
+        ((person, month_start(m)) for person, bought in months.items() for m in bought), as_of
+    )
     recent = cohorts[-COHORT_MONTHS:]
-    # 3. Win-backs, their decay, and whom another discount would not pay back.
-    winbacks = detect_winbacks(orders, as_of, rule)
+    # 3. The decay of win-backs, and whom another discount would not pay back.
     flags = payback_flags(winbacks, payback)
     say(3, f"Found {len(winbacks)} win-backs; {len(flags)} people a discount won't pay back.")
     # 4. Satisfied defectors: happy answers beside overdue behaviour or a leaving stage.
-    days: dict[Any, list[date]] = defaultdict(list)
-    revenue: dict[Any, float] = defaultdict(float)
-    for order in orders:
-        days[order.person].append(order.day)
-        revenue[order.person] += order.amount
-    answered: list[int] = sorted({cast(int, a.person) for a in answers})
+    ids: list[int] = sorted(cast(int, p) for p in answered)
     stages: dict[Any, str] = {}
-    for at in range(0, len(answered), CHUNK):  # chunks: SQLite caps a query's parameters
-        chunk = answered[at : at + CHUNK]
+    for at in range(0, len(ids), CHUNK):  # chunks: SQLite caps a query's parameters
+        chunk = ids[at : at + CHUNK]
         stages.update(Person.objects.live().filter(pk__in=chunk).values_list("pk", "stage"))
-    late: dict[Any, Overdue | None] = {
-        person: overdue(days[person], as_of, rule) for person in answered if person in days
-    }
     defectors = [d for d in satisfied_defectors(answers, stages, late) if d.person in stages]
     say(4, f"Found {len(defectors)} satisfied defectors.")
     # 5. Monthly acquired and retained customers, valued for the economics.
@@ -201,8 +205,8 @@ def compute(as_of: date | None = None, job: Job | None = None) -> dict[str, Any]
         "currency": settings.REPORTING_CURRENCY,
         "value_basis": "lifetime value" if scored.exists() else "spend so far",
         "rules": {**asdict(rule), **asdict(payback)},
-        "orders": len(orders),
-        "customers": len(days),
+        "orders": count,
+        "customers": len(months),
         "cohorts": [
             {"month": c.month.isoformat(), "size": c.size, "active": list(c.active)} for c in recent
         ],
@@ -235,7 +239,7 @@ def compute(as_of: date | None = None, job: Job | None = None) -> dict[str, Any]
             ),
             Segment.Builtin.DISCOUNT_WONT_PAY.value: sorted(cast(int, f.person) for f in flags),
         },
-        "monthly": _monthly(orders, values, last_month),
+        "monthly": _monthly(months, values, last_month),
     }
 
 
