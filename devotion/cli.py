@@ -21,6 +21,7 @@ ALIASES = {
     "recount-spend": "recount_spend",
     "analyze": "analyze",
     "learn": "learn",
+    "retention-report": "retention_report",
 }
 
 

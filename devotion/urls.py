@@ -25,6 +25,7 @@ urlpatterns = [
     path("surveys/", include("devotion.voice.surveys.urls")),
     path("voice/", include("devotion.voice.urls_text")),
     path("queue/", include("devotion.followup.urls")),
+    path("retention/", include("devotion.retention.urls")),
     path("settings/api-keys/", include("devotion.api.urls")),
     path("settings/webhooks/", include("devotion.webhooks.urls")),
     path("invitation/<str:token>/", accept_invitation, name="invitation-accept"),

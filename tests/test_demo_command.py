@@ -11,8 +11,10 @@ from django.core.management import call_command
 
 from devotion.demo.generator import generate
 from devotion.demo.loading import load
+from devotion.demo.retention import QUIET_PROMOTERS, WINBACK_STORIES
 from devotion.ingest.models import ImportRun
 from devotion.people.models import Identity, Merge, Person, PersonalFact
+from devotion.retention.models import RetentionReport, RetentionSpend, Segment
 from devotion.team.models import StaffMember
 from devotion.team.permissions import role_of
 from devotion.touchpoints.models import Touchpoint
@@ -45,6 +47,9 @@ def _counts() -> dict[str, int]:
         "staff": StaffMember.objects.count(),
         "users": User.objects.count(),
         "imports": ImportRun.objects.count(),
+        "segments": Segment.objects.count(),
+        "spend months": RetentionSpend.objects.count(),
+        "retention reports": RetentionReport.objects.count(),
     }
 
 
@@ -102,7 +107,9 @@ def test_duplicate_identities_end_up_as_one_person_at_the_right_stage(home):
     # Nobody was split by the way an e-mail address was typed.
     live = Person.objects.live()
     imported = sum(ImportRun.objects.values_list("people_created", flat=True))
-    assert live.count() == 150 + 40 + 4 + imported
+    # ... plus the retention story's own customers (devotion/demo/retention.py).
+    stories = WINBACK_STORIES + QUIET_PROMOTERS
+    assert live.count() == 150 + 40 + 4 + imported + stories
     # Prospects are people without an order; buyers moved on by the order rules.
     assert live.filter(stage="prospect", order_count=0).count() >= 40
     assert not live.filter(stage="prospect", order_count__gt=0).exists()

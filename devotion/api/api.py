@@ -22,6 +22,7 @@ from devotion.api.schemas import EventBatchIn, EventIn
 from devotion.voice.api_surveys import router as surveys_router
 from devotion.voice.api_text import router as text_router
 from devotion.followup.api import router as followup_router
+from devotion.retention.api import router as segments_router
 
 DESCRIPTION = """
 Send events (orders, messages, reviews, survey answers…) into Devotion and read people back.
@@ -94,3 +95,4 @@ api.add_router("/v1/", people_router)
 api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", text_router)
 api.add_router("/v1/", followup_router)
+api.add_router("/v1/", segments_router)

@@ -44,6 +44,12 @@ ACTIONS: dict[str, str] = {
     "survey.sent": "Sent a survey",
     "survey.deleted": "Deleted a survey draft",
     "reply.send": "Replied to a customer",
+    "segment.created": "Created a segment",
+    "segment.updated": "Changed a segment",
+    "segment.deleted": "Deleted a segment",
+    "segment.export": "Exported a segment",
+    "retention.spend_changed": "Entered retention spend",
+    "retention.spend_deleted": "Removed retention spend",
 }
 PAGE_VIEW = "person.view"
 
@@ -168,9 +174,19 @@ _SENTENCES: dict[str, Render] = {
         '<a href="{}">sent survey #{}</a>', reverse("survey", args=[e.object_id]), e.object_id
     ),
     "survey.deleted": lambda e, u: format_html("deleted survey draft #{}", e.object_id),
+    "segment.created": lambda e, u: format_html("created segment #{}", e.object_id),
+    "segment.updated": lambda e, u: format_html("changed segment #{}", e.object_id),
+    "segment.deleted": lambda e, u: format_html("deleted segment #{}", e.object_id),
+    "segment.export": lambda e, u: format_html(
+        "exported {} people of segment #{}", (e.detail or {}).get("rows", "?"), e.object_id
+    ),
+    "retention.spend_changed": lambda e, u: mark_safe("entered a month's retention spend"),
+    "retention.spend_deleted": lambda e, u: mark_safe("removed a month's retention spend"),
 }
 # Detail keys a sentence already says, so they are not repeated under it.
-_SAID = {"loser_id", "role", "invitation_id", "from_role", "to_role", "sentiment", "topic_changed"}
+_SAID = {
+    "loser_id", "role", "invitation_id", "from_role", "to_role", "sentiment", "topic_changed", "rows",
+}
 
 
 def _fallback(event: AuditEvent) -> SafeString:

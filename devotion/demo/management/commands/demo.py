@@ -16,6 +16,7 @@ from devotion.demo.followup import ensure_followup
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.surveys import ensure_surveys
+from devotion.demo.retention import ensure_retention
 from devotion.demo.texts import BUSINESS_NAME
 from devotion.demo.voice import ensure_voice
 from devotion.people.models import Merge, Person
@@ -74,7 +75,10 @@ class Command(BaseCommand):
             f"Follow-up: {followup['waiting']:,} replies waiting in the queue, "
             f"{followup['alerts']:,} alerts sent to the outbox."
         )
-        # 8. What is there now, where to look, and how to log in.
+        # 8. Retention: win-backs with coupons, quiet promoters, segments, a year of spend,
+        #    and the retention analysis over it all.
+        ensure_retention(seed=options["seed"])
+        # 9. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:

@@ -1,0 +1,128 @@
+"""Charts as inline SVG, rendered on the server: no JavaScript library, nothing from a CDN.
+
+The drawing is 360 units wide, so on a 390 px phone one unit is about one pixel and the
+11-unit labels stay readable; on a wide screen the stylesheet caps the chart's width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH, HEIGHT = 360, 210
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 16, 30
+INK, GRID, ACCENT, FAINT = "#374151", "#e5e7eb", "#4f46e5", "#a5b4fc"
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One line: a label and a value per x position (None where it has no value)."""
+
+    label: str
+    values: Sequence[float | None]
+    emphasis: bool = False
+
+
+def _frame(title: str, body: list[str]) -> SafeString:
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif">'
+        "<title>{}</title>{}</svg>",
+        WIDTH,
+        HEIGHT,
+        title,
+        title,
+        mark_safe("".join(body)),  # built from escaped parts below
+    )
+
+
+def _y_axis(top_value: float, percent: bool, ticks: int = 4) -> list[str]:
+    parts = []
+    plot_h = HEIGHT - TOP - BOTTOM
+    for i in range(ticks + 1):
+        value = top_value * i / ticks
+        y = TOP + plot_h - plot_h * i / ticks
+        text = f"{value:.0%}" if percent else f"{value:,.0f}"
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" font-size="12" fill="{INK}" '
+            f'text-anchor="end">{escape(text)}</text>'
+        )
+    return parts
+
+
+def line_chart(
+    title: str,
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    top_value: float = 1.0,
+    percent: bool = True,
+) -> SafeString:
+    """Lines over shared x positions (faint ones, and emphasised ones drawn last).
+
+    >>> svg = line_chart("Retention", ["M0", "M1"], [Series("all", [1.0, 0.4], True)])
+    >>> svg.startswith("<svg") and "polyline" in svg and "Retention" in svg
+    True
+    """
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    count = max(len(x_labels), 2)
+    top_value = top_value or 1.0
+
+    def x(i: int) -> float:
+        return LEFT + plot_w * i / (count - 1)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - plot_h * min(v, top_value) / top_value
+
+    body = _y_axis(top_value, percent)
+    step = max(1, len(x_labels) // 6)
+    for i, label in enumerate(x_labels):
+        if i % step == 0 or i == len(x_labels) - 1:
+            body.append(
+                f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="12" fill="{INK}" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
+    for line in sorted(series, key=lambda s: s.emphasis):
+        points = " ".join(
+            f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(line.values) if v is not None
+        )
+        if not points:
+            continue
+        colour, width = (ACCENT, 2.5) if line.emphasis else (FAINT, 1)
+        body.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="{width}" '
+            f'points="{points}"><title>{escape(line.label)}</title></polyline>'
+        )
+    return _frame(title, body)
+
+
+def bar_chart(
+    title: str, bars: Sequence[tuple[str, float, str]], *, percent: bool = False
+) -> SafeString:
+    """Vertical bars: (label under the bar, value, text above the bar).
+
+    >>> "rect" in bar_chart("Stay", [("1st", 120, "120 d"), ("2nd", 60, "60 d")])
+    True
+    """
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    top_value = max((v for _, v, _ in bars), default=0) * 1.15 or 1.0
+    body = _y_axis(top_value, percent)
+    slot = plot_w / max(len(bars), 1)
+    for i, (label, value, note) in enumerate(bars):
+        h = plot_h * value / top_value
+        left = LEFT + slot * i + slot * 0.2
+        body.append(
+            f'<rect x="{left:.1f}" y="{TOP + plot_h - h:.1f}" width="{slot * 0.6:.1f}" '
+            f'height="{h:.1f}" fill="{ACCENT}" rx="2"><title>{escape(label)}: '
+            f"{escape(note)}</title></rect>"
+            f'<text x="{left + slot * 0.3:.1f}" y="{TOP + plot_h - h - 4:.1f}" font-size="12" '
+            f'fill="{INK}" text-anchor="middle">{escape(note)}</text>'
+            f'<text x="{left + slot * 0.3:.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="12" '
+            f'fill="{INK}" text-anchor="middle">{escape(label)}</text>'
+        )
+    return _frame(title, body)
