@@ -19,6 +19,8 @@ ALIASES = {
     "serve": "serve",
     "worker": "worker",
     "recount-spend": "recount_spend",
+    "score": "score",
+    "scores": "scores",
 }
 
 

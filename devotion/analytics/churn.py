@@ -176,7 +176,8 @@ class ChurnReport:
 def buyers_between(events: Any, start: float, end: float) -> set[int]:
     """Ids of people with an order on a day in ``[start, end)``."""
     rows = (
-        as_lazy(events).filter((nw.col("kind") == ORDER) & (nw.col("day") >= start) & (nw.col("day") < end))
+        as_lazy(events)
+        .filter((nw.col("kind") == ORDER) & (nw.col("day") >= start) & (nw.col("day") < end))
         .select("person_id")
         .unique()
         .collect(backend="pyarrow")
@@ -185,7 +186,9 @@ def buyers_between(events: Any, start: float, end: float) -> set[int]:
     return set(rows.column("person_id").to_pylist())
 
 
-def labelled_set(events: Any, cutoff: float, horizon: float) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+def labelled_set(
+    events: Any, cutoff: float, horizon: float
+) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
     """Inputs as of ``cutoff`` for everyone who had ordered by then, and whether they then
     placed no order in the following ``horizon`` days (1: churned). Returns
     ``(X, y, names, person_ids)``."""
@@ -210,8 +213,9 @@ def _check(y: np.ndarray, when: str) -> None:
 def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
     """Predicted against observed churn in ``bins`` equal-width bins of the prediction.
 
-    >>> calibration_bins(np.array([0, 1, 1]), np.array([0.1, 0.9, 0.8]), bins=2)
-    [{'predicted': 0.1, 'observed': 0.0, 'count': 1}, {'predicted': 0.85, 'observed': 1.0, 'count': 2}]
+    >>> bins = calibration_bins(np.array([0, 1, 1]), np.array([0.1, 0.9, 0.8]), bins=2)
+    >>> [(b["predicted"], b["observed"], b["count"]) for b in bins]
+    [(0.1, 0.0, 1), (0.85, 1.0, 2)]
     """
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)

@@ -62,8 +62,7 @@ class BehaviourClusters:
         for c in range(self.n_clusters):
             members = labels == c
             typical = {
-                k: float(np.nanmedian(v[members])) if members.any() else 0.0
-                for k, v in raw.items()
+                k: float(np.nanmedian(v[members])) if members.any() else 0.0 for k, v in raw.items()
             }
             # The two habits that set the cluster apart most (in standard deviations).
             strongest = np.argsort(-np.abs(centres[c]))[:2]

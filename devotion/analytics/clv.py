@@ -126,8 +126,12 @@ class GammaGammaModel:
             )
             return -float(np.sum(ll))
 
-        res = optimize.minimize(loss, np.log([1.0, 2.0, 1.0]), method="L-BFGS-B",
-                                bounds=[(-8, 8), (np.log(1.01), 10), (-12, 12)])
+        res = optimize.minimize(
+            loss,
+            np.log([1.0, 2.0, 1.0]),
+            method="L-BFGS-B",
+            bounds=[(-8, 8), (np.log(1.01), 10), (-12, 12)],
+        )
         p, q, v = np.exp(res.x)
         self.params_ = {"p": float(p), "q": float(q), "v": float(v * scale)}
         return self

@@ -26,9 +26,18 @@ def toy_events(n: int, *, days: float = 900.0, random_state: int | None = None) 
         "survey": [],
     }
 
-    def add(pid: int, kind: str, direction: str, day: float, amount: float | None = None,
-            rating: float | None = None, survey: str = "") -> None:
-        for key, value in zip(rows, (pid, kind, direction, day, amount, rating, survey), strict=True):
+    def add(
+        pid: int,
+        kind: str,
+        direction: str,
+        day: float,
+        amount: float | None = None,
+        rating: float | None = None,
+        survey: str = "",
+    ) -> None:
+        for key, value in zip(
+            rows, (pid, kind, direction, day, amount, rating, survey), strict=True
+        ):
             rows[key].append(value)
 
     for pid in range(1, n + 1):

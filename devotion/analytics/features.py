@@ -98,9 +98,7 @@ def build_features(events: Any, as_of: float) -> nw.LazyFrame[Any]:
         ev.join(last_out, on="person_id", how="left")
         .with_columns(
             waiting=(
-                talk
-                & recent
-                & (nw.col("last_out_day").is_null() | (day > nw.col("last_out_day")))
+                talk & recent & (nw.col("last_out_day").is_null() | (day > nw.col("last_out_day")))
             ),
             said=talk & recent,
             complaint=(low_review | low_csat) & recent,
@@ -170,8 +168,7 @@ def build_features(events: Any, as_of: float) -> nw.LazyFrame[Any]:
                 nw.col("monetary_total") / nw.col("orders")
             ),
             mean_gap_days=nw.when(nw.col("order_days") > 1).then(
-                (nw.col("last_order_day") - nw.col("first_order_day"))
-                / (nw.col("order_days") - 1)
+                (nw.col("last_order_day") - nw.col("first_order_day")) / (nw.col("order_days") - 1)
             ),
         )
     )

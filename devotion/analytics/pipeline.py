@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from devotion.analytics import health, rfm
-from devotion.analytics.churn import ChurnModel, ChurnReport, TooLittleHistory, design_matrix, train_churn
+from devotion.analytics.churn import (
+    ChurnModel,
+    ChurnReport,
+    TooLittleHistory,
+    design_matrix,
+    train_churn,
+)
 from devotion.analytics.clusters import BehaviourClusters
 from devotion.analytics.clv import BetaGeoModel, GammaGammaModel, lifetime_value
 from devotion.analytics.features import build_features, collect
@@ -79,9 +85,7 @@ def _bgnbd_inputs(f: Mapping[str, np.ndarray], as_of: float) -> tuple[np.ndarray
     return x, np.nan_to_num(t_x), np.nan_to_num(T)
 
 
-def train(
-    events: Any, as_of: float, *, horizon_days: float = 90.0, n_clusters: int = 5
-) -> Models:
+def train(events: Any, as_of: float, *, horizon_days: float = 90.0, n_clusters: int = 5) -> Models:
     """Learn every model from events before ``as_of``. Parts with too little history are
     left out, and ``notes`` says which and why; nothing raises for a small business."""
     feats = collect(build_features(events, as_of))
@@ -100,9 +104,7 @@ def train(
     try:
         models.churn, models.churn_report = train_churn(events, as_of, horizon_days)
         if models.churn_report.roc_auc is None:
-            models.notes.append(
-                "No churn backtest: too little history before the training window."
-            )
+            models.notes.append("No churn backtest: too little history before the training window.")
     except TooLittleHistory as exc:
         models.notes.append(f"No churn model: {exc}.")
     # Expected purchases and value.
@@ -167,7 +169,9 @@ def score(
                 "key": fac.key,
                 "points": round(float(fac.points[i]), 1),
                 "max": fac.weight,
-                "value": None if np.isnan(facts[fac.key][i]) else round(float(facts[fac.key][i]), 2),
+                "value": None
+                if np.isnan(facts[fac.key][i])
+                else round(float(facts[fac.key][i]), 2),
                 "fraction": round(float(fac.fraction[i]), 3),
             }
             for fac in card.factors

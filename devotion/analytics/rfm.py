@@ -82,7 +82,9 @@ MEANINGS: dict[str, str] = {
 }
 
 
-def quintile_scores(values: Sequence[float] | np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
+def quintile_scores(
+    values: Sequence[float] | np.ndarray, *, higher_is_better: bool = True
+) -> np.ndarray:
     """1-5 by fifths of the ranks (ties averaged); NaN values score 0.
 
     >>> quintile_scores([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).tolist()

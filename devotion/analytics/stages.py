@@ -12,7 +12,8 @@ ordered only once):
 
 People without an order keep the stage they have (a prospect stays a prospect).
 
->>> move_stages(np.array([400.0, 60.0, 5.0, 5.0, np.nan]), np.array([30.0, 30.0, 30.0, np.nan, np.nan]),
+>>> nan = np.nan
+>>> move_stages(np.array([400.0, 60.0, 5.0, 5.0, nan]), np.array([30.0, 30.0, 30.0, nan, nan]),
 ...     np.array([np.nan, np.nan, 300.0, np.nan, np.nan]), np.array([3, 3, 5, 1, 0]),
 ...     np.array([0.1, 0.2, 0.1, 0.1, np.nan]), typical_gap=40.0,
 ...     current=["active", "active", "active", "new", "prospect"])
