@@ -50,6 +50,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "csat": ("a high satisfaction (CSAT) answer", "a low satisfaction (CSAT) answer"),
     "no_survey": ("never answered a survey", "answered a survey"),
 }
+# Inputs that help the model but read as nonsense as a reason ("answered a survey").
+SILENT = {"no_survey"}
 LOGGED = {
     "recency_days",
     "orders",
@@ -139,14 +141,16 @@ class ChurnModel:
         """Each person's top reasons to leave: the features pushing hardest toward it, in words."""
         contrib = self.contributions(X)
         z = self.scaler_.transform(X)
-        order = np.argsort(-contrib, axis=1)[:, :top]
+        order = np.argsort(-contrib, axis=1)[:, : top + len(SILENT)]
         out: list[list[dict[str, Any]]] = []
         for i, row in enumerate(order):
-            items = []
+            items: list[dict[str, Any]] = []
             for j in row:
-                if contrib[i, j] <= 0.05:
+                if contrib[i, j] <= 0.05 or len(items) == top:
                     break
                 name = self.feature_names_[j]
+                if name in SILENT:
+                    continue
                 high, low = REASONS[name]
                 items.append(
                     {

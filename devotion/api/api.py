@@ -19,6 +19,7 @@ from devotion.api.auth import ApiKeyAuth
 from devotion.api.events import router as events_router
 from devotion.api.people import router as people_router
 from devotion.api.schemas import EventBatchIn, EventIn
+from devotion.retention.api import router as scores_router
 
 DESCRIPTION = """
 Send events (orders, messages, reviews, survey answers…) into Devotion and read people back.
@@ -88,3 +89,4 @@ api = DevotionAPI(
 errors.install(api)
 api.add_router("/v1/", events_router)
 api.add_router("/v1/", people_router)
+api.add_router("/v1/", scores_router)
