@@ -3,6 +3,7 @@ carries beside the numbers. Reads the person's latest snapshot (one query)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from devotion.analytics import health, rfm
@@ -102,7 +103,7 @@ def buying_habits(person: Person) -> dict[str, Any]:
     days = sorted(
         Touchpoint.objects.filter(person=person, kind="order").values_list("occurred_at", flat=True)
     )
-    gaps = [(b - a).total_seconds() / 86400 for a, b in zip(days, days[1:], strict=False)]
+    gaps = [(b - a).total_seconds() / 86400 for a, b in pairwise(days)]
     gaps = [g for g in gaps if g >= 0.5]  # same-day orders are one visit
     usual = sorted(gaps)[len(gaps) // 2] if gaps else None
     top = list(
