@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
+from devotion.demo.scoring import ensure_scores
 from devotion.demo.texts import BUSINESS_NAME
 from devotion.people.models import Merge, Person
 from devotion.touchpoints.models import Touchpoint
@@ -57,7 +58,9 @@ class Command(BaseCommand):
         # 5. E-mail stays in the outbox (never sent), with two invitations in it to read.
         url = f"http://{options['host']}:{options['port']}/"
         ensure_mail(settings.HOME, url)
-        # 6. What is there now, where to look, and how to log in.
+        # 6. Everyone scored (health, risk, value, segments), with a few satisfied defectors.
+        self.stdout.write(ensure_scores())
+        # 7. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:
