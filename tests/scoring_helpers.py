@@ -30,7 +30,10 @@ def store_business(n: int = 200, seed: int = 3) -> int:
             "source": "shop",
             "external_id": f"e-{k}",
             "occurred_at": when(row["day"]).isoformat(),
-            "person": {"email": f"p{row['person_id']}@shop.example", "name": f"P {row['person_id']}"},
+            "person": {
+                "email": f"p{row['person_id']}@shop.example",
+                "name": f"P {row['person_id']}",
+            },
         }
         if row["kind"] == "order":
             event |= {"amount": f"{row['amount']:.2f}", "currency": "USD"}

@@ -51,7 +51,10 @@ def test_lifetime_value_grows_with_expected_purchases_and_value():
     model = BetaGeoModel()
     model.params_ = dict(TRUE)
     ltv = lifetime_value(
-        model, np.array([50.0, 50.0, 100.0]), np.array([5, 0, 5]), np.array([50.0, 0, 50.0]),
+        model,
+        np.array([50.0, 50.0, 100.0]),
+        np.array([5, 0, 5]),
+        np.array([50.0, 0, 50.0]),
         np.array([52.0, 52.0, 52.0]),
     )
     assert ltv[0] > ltv[1] > 0 and ltv[2] == pytest.approx(2 * ltv[0])

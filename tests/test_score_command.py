@@ -46,7 +46,9 @@ def test_it_scores_every_customer_and_saves_a_versioned_model(home):
     assert ScoreSnapshot.objects.filter(run=run).count() == run.customers
     snap = ScoreSnapshot.objects.filter(run=run).first()
     assert {f["key"] for f in snap.health_factors} >= {"recency", "survey"}
-    assert sum(f["points"] for f in snap.health_factors) == pytest.approx(snap.health_score, abs=0.2)
+    assert sum(f["points"] for f in snap.health_factors) == pytest.approx(
+        snap.health_score, abs=0.2
+    )
 
 
 @pytest.mark.slow  # three scoring runs

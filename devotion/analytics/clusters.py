@@ -57,7 +57,8 @@ class BehaviourClusters:
         if len(X) > SAMPLE:
             labels = self.predict(features)
         overall = {k: float(np.nanmedian(v)) for k, v in raw.items()}
-        self.names_, self.descriptions_ = [], []
+        self.names_: list[str] = []
+        self.descriptions_: list[str] = []
         centres = self.kmeans_.cluster_centers_
         for c in range(self.n_clusters):
             members = labels == c

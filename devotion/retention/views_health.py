@@ -46,7 +46,9 @@ def health_settings(request: HttpRequest) -> HttpResponse:
         form = WeightsForm(request.POST)
         if form.is_valid():
             weights = {k: float(form.cleaned_data[k]) for k in health.LABELS}
-            HealthWeights.objects.create(weights=weights, updated_by=request.user)
+            HealthWeights.objects.create(
+                weights=weights, updated_by=request.user if request.user.is_authenticated else None
+            )
             messages.success(request, "Weights saved. They apply from the next scoring run.")
             return redirect("retention-health")
     else:
