@@ -22,6 +22,8 @@ ALIASES = {
     "analyze": "analyze",
     "learn": "learn",
     "retention-report": "retention_report",
+    "score": "score",
+    "scores": "scores",
 }
 
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("settings/webhooks/", include("devotion.webhooks.urls")),
     path("invitation/<str:token>/", accept_invitation, name="invitation-accept"),
     path("settings/team/", include("devotion.team.urls")),
+    path("retention/health/", include("devotion.retention.urls_health")),
     path("settings/", include("devotion.core.urls")),
     path("settings/", include("devotion.trust.urls")),
     path("", include("devotion.web.urls")),

@@ -109,7 +109,7 @@ def test_it_shows_one_person_with_identities_facts_and_recent_timeline(get, peop
     assert len(body["recent_touchpoints"]) == 20
     assert body["recent_touchpoints"][0]["occurred_at"].startswith("2025-05-12")
     assert "staff" in body["recent_touchpoints"][0]
-    assert body["merged_into"] is None and body["scores"]["segment"] == ""
+    assert body["merged_into"] is None and body["scores"]["rfm_segment"] == ""
     # Consent nobody recorded is unknown, not a default yes or no.
     assert body["consent"]["profiling"] == {"status": "unknown", "recorded_at": None, "source": ""}
 

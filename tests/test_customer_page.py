@@ -253,8 +253,9 @@ def test_the_page_costs_a_fixed_number_of_queries(
     client = login(agent)
     client.get(reverse("customers"))  # warm the session
     # +1 since spend is totalled per currency from the orders (one grouped query);
-    # +1 for the person's feeling over their last messages (voice).
-    with django_assert_max_num_queries(13):
+    # +1 for the person's feeling over their last messages (voice); +2 for the story panel
+    # (order days, top products; +1 for the snapshot once scored).
+    with django_assert_max_num_queries(15):
         response = page(client, person)
     assert len(response.context["entries"]) == 50
     with django_assert_max_num_queries(7):

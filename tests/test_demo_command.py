@@ -89,6 +89,8 @@ def test_it_creates_a_login_for_each_role_kept_in_a_private_file_and_the_team(ho
 # Transactional: an import counts the people it created when each batch commits.
 @pytest.mark.django_db(transaction=True)
 def test_duplicate_identities_end_up_as_one_person_at_the_right_stage(home):
+    from devotion.demo.scoring import DEFECTORS
+
     _demo()
     # Same human, two e-mail addresses, one phone: merged automatically, with the reason kept.
     merges = Merge.objects.filter(automatic=True)
@@ -107,9 +109,10 @@ def test_duplicate_identities_end_up_as_one_person_at_the_right_stage(home):
     # Nobody was split by the way an e-mail address was typed.
     live = Person.objects.live()
     imported = sum(ImportRun.objects.values_list("people_created", flat=True))
-    # ... plus the retention story's own customers (devotion/demo/retention.py).
+    # ... plus the retention story's own customers (devotion/demo/retention.py) and the
+    # satisfied defectors the scoring step adds (devotion/demo/scoring.py).
     stories = WINBACK_STORIES + QUIET_PROMOTERS
-    assert live.count() == 150 + 40 + 4 + imported + stories
+    assert live.count() == 150 + 40 + 4 + imported + stories + DEFECTORS
     # Prospects are people without an order; buyers moved on by the order rules.
     assert live.filter(stage="prospect", order_count=0).count() >= 40
     assert not live.filter(stage="prospect", order_count__gt=0).exists()

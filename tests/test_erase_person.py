@@ -16,7 +16,7 @@ from devotion.followup.models import ReplyPromise
 from devotion.ingest.models import ImportRun
 from devotion.people.merging import merge_people
 from devotion.people.models import Identity, Person, PersonalFact
-from devotion.retention.models import ScoreSnapshot
+from devotion.retention.models import ScoreSnapshot, ScoringRun
 from devotion.touchpoints.models import OrderLine, Touchpoint
 from devotion.trust.models import AuditEvent
 from devotion.trust.privacy import erase_person, erase_preview
@@ -61,7 +61,10 @@ def _person_with_everything(name: str, email: str, phone: str, tag: str) -> Pers
         person=person, key="pet_name", value="Pixel", learned_from=message, learned_at=now
     )
     ScoreSnapshot.objects.create(
-        person=person, run_id="r1", computed_at=now - timedelta(days=1), health_score=0.7
+        person=person,
+        run=ScoringRun.objects.create(as_of=now.date(), started_at=now),
+        computed_at=now - timedelta(days=1),
+        health_score=0.7,
     )
     subscription, _ = Subscription.objects.get_or_create(
         url="https://hooks.example/", defaults={"events": ["person.created"]}

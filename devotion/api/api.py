@@ -19,10 +19,11 @@ from devotion.api.auth import ApiKeyAuth
 from devotion.api.events import router as events_router
 from devotion.api.people import router as people_router
 from devotion.api.schemas import EventBatchIn, EventIn
-from devotion.voice.api_surveys import router as surveys_router
-from devotion.voice.api_text import router as text_router
 from devotion.followup.api import router as followup_router
 from devotion.retention.api import router as segments_router
+from devotion.retention.api_scores import router as scores_router
+from devotion.voice.api_surveys import router as surveys_router
+from devotion.voice.api_text import router as text_router
 
 DESCRIPTION = """
 Send events (orders, messages, reviews, survey answers…) into Devotion and read people back.
@@ -96,3 +97,4 @@ api.add_router("/v1/", surveys_router)
 api.add_router("/v1/", text_router)
 api.add_router("/v1/", followup_router)
 api.add_router("/v1/", segments_router)
+api.add_router("/v1/", scores_router)

@@ -30,6 +30,7 @@ from devotion.lib import money
 from devotion.people.models import Person, Stage
 from devotion.people.search import search_people
 from devotion.people.spend import spent_by_currency
+from devotion.retention.story import latest_snapshot, scores_of
 from devotion.touchpoints.models import Touchpoint
 from devotion.voice.api_text import ANALYSIS_FIELDS, stored_analysis
 
@@ -259,13 +260,7 @@ def get_person(request: HttpRequest, person_id: int) -> Any:
             "first_seen_at": person.first_seen_at,
             "last_activity_at": person.last_activity_at,
         },
-        "scores": {
-            "health_score": person.health_score,
-            "churn_probability": person.churn_probability,
-            "lifetime_value": person.lifetime_value,
-            "segment": person.segment,
-            "cluster": person.cluster,
-        },
+        "scores": scores_of(person, latest_snapshot(person)),
         "identities": identities,
         "facts": facts,
         "merged_into": None,

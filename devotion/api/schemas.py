@@ -247,12 +247,49 @@ class AggregatesOut(Schema):
     last_activity_at: datetime | None
 
 
+class HealthFactorOut(Schema):
+    key: str = Field(
+        description="recency, frequency, spend_trend, open_problems, unanswered, survey"
+    )
+    label: str
+    points: float = Field(description="Points this factor earned (at most max_points).")
+    max_points: float = Field(description="The factor's weight (editable by a manager).")
+    explanation: str
+
+
+class ChurnReasonOut(Schema):
+    feature: str
+    text: str = Field(description="The reason in plain words.")
+    weight: float = Field(description="Its push on the log-odds of leaving (higher: stronger).")
+
+
+class RfmOut(Schema):
+    recency: int = Field(ge=0, le=5, description="1-5 (5: most recent fifth); 0 if never ordered.")
+    frequency: int = Field(ge=0, le=5)
+    monetary: int = Field(ge=0, le=5)
+
+
 class ScoresOut(Schema):
-    health_score: float | None
-    churn_probability: float | None
-    lifetime_value: Decimal | None
-    segment: str
+    health_score: float | None = Field(description="0-100 from the health scorecard.")
+    previous_health_score: float | None
+    health_trend: float | None = Field(description="This score minus the previous one.")
+    health_factors: list[HealthFactorOut]
+    churn_probability: float | None = Field(
+        description="Probability of no order in the next 90 days (0-1)."
+    )
+    churn_reasons: list[ChurnReasonOut] = Field(description="Top reasons, strongest first.")
+    expected_purchases_90d: float | None
+    expected_purchases_365d: float | None
+    lifetime_value: Decimal | None = Field(
+        description="Expected value of their purchases over the next 3 years (BG/NBD + "
+        "Gamma-Gamma, discounted 10% a year), in the reporting currency."
+    )
+    rfm: RfmOut
+    rfm_segment: str
+    rfm_segment_meaning: str
     cluster: str
+    cluster_description: str
+    computed_at: datetime | None = Field(description="When these scores were computed.")
 
 
 class ConsentStatusOut(Schema):

@@ -126,12 +126,17 @@ class Person(models.Model):
     total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     spend_incomplete = models.BooleanField(default=False)
 
-    # Current scores, written by the scoring pipeline (later issues); history in ScoreSnapshot.
+    # Current scores, written in bulk by the scoring run (devotion/retention/scoring.py);
+    # history, factors and reasons in retention.ScoreSnapshot. Null until scored, and for
+    # people without an order.
     health_score = models.FloatField(null=True, blank=True)
     churn_probability = models.FloatField(null=True, blank=True)
     lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    segment = models.CharField(max_length=40, blank=True)
-    cluster = models.CharField(max_length=40, blank=True)
+    expected_purchases_90d = models.FloatField(null=True, blank=True)
+    expected_purchases_365d = models.FloatField(null=True, blank=True)
+    rfm_segment = models.CharField(max_length=40, blank=True)
+    cluster = models.CharField(max_length=80, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
 
     # Indexed only where set (person_merged_into below): almost nobody is merged, and a full
     # index took an entry for every person inserted or updated by an import.
@@ -170,6 +175,28 @@ class Person(models.Model):
                     condition=models.Q(**{f"consent_{purpose}__isnull": False}),
                 )
                 for purpose in ("email", "sms", "profiling")
+            ),
+            # Scores, for lists sorted or filtered by them: only scored people are indexed,
+            # so an import's new (unscored) people cost these indexes nothing.
+            *(
+                models.Index(
+                    fields=[name, "id"],
+                    name=f"person_{short}",
+                    condition=models.Q(**{f"{name}__isnull": False}),
+                )
+                for name, short in (
+                    ("health_score", "health"),
+                    ("churn_probability", "churn"),
+                    ("lifetime_value", "ltv"),
+                )
+            ),
+            models.Index(
+                fields=["rfm_segment", "id"],
+                name="person_rfm_segment",
+                condition=~models.Q(rfm_segment=""),
+            ),
+            models.Index(
+                fields=["cluster", "id"], name="person_cluster", condition=~models.Q(cluster="")
             ),
             models.Index(
                 fields=["merged_into"],

@@ -1,5 +1,7 @@
-"""Retention: score snapshots, saved segments, retention and acquisition spend, and the
-reports of the retention analysis (cohorts, win-backs, satisfied defectors)."""
+"""Retention records: the trained scoring models (versioned files), each scoring run, every
+person's scores per run with the factors and reasons behind them, the health weights; saved
+segments, retention and acquisition spend, and the reports of the retention analysis
+(cohorts, win-backs, satisfied defectors)."""
 
 from __future__ import annotations
 
@@ -11,23 +13,128 @@ from django.db import models
 from devotion.people.models import Person
 
 
+class ScoringModel(models.Model):
+    """One trained set of scoring models (churn, BG/NBD + Gamma-Gamma, clusters), saved as a
+    versioned file under ``DEVOTION_HOME/models/``, with the churn model's report card.
+
+    Training and scoring are separate steps: a run trains a new version only when asked
+    (``--retrain``) or when none fits; scoring reads the latest version's file.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    path = models.CharField(max_length=500)  # the pickled models, relative to DEVOTION_HOME
+    trained_at = models.DateTimeField()
+    trained_as_of = models.DateField()  # only events before this day were read
+    horizon_days = models.PositiveIntegerField(default=90)
+    customers = models.PositiveIntegerField(default=0)  # people with an order by then
+    # The churn model's report card: labelled customers, share who left, backtest figures.
+    trained_on = models.PositiveIntegerField(default=0)
+    churn_rate = models.FloatField(null=True, blank=True)
+    backtest_people = models.PositiveIntegerField(default=0)
+    roc_auc = models.FloatField(null=True, blank=True)
+    pr_auc = models.FloatField(null=True, blank=True)
+    calibration = models.JSONField(default=list, blank=True)  # [{predicted, observed, count}]
+    # Fitted parameters (BG/NBD r, alpha, a, b per week; Gamma-Gamma p, q, v) and clusters.
+    parameters = models.JSONField(default=dict, blank=True)
+    clusters = models.JSONField(default=dict, blank=True)  # name -> description
+    notes = models.JSONField(default=list, blank=True)  # what could not be trained, and why
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"scoring models v{self.version} (as of {self.trained_as_of})"
+
+
+class ScoringRun(models.Model):
+    """One run of ``devotion score`` (or the nightly job, or a manager's recompute): as of
+    which day, with which models, how many people it scored, and how stages moved."""
+
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    model = models.ForeignKey(
+        ScoringModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    as_of = models.DateField()  # scores use events before this day only
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    people = models.PositiveIntegerField(default=0)  # people seen before as_of
+    customers = models.PositiveIntegerField(default=0)  # of them, with an order: scored
+    weights = models.JSONField(default=dict, blank=True)  # health weights used
+    segments = models.JSONField(default=dict, blank=True)  # RFM segment -> people
+    stage_moves = models.JSONField(default=dict, blank=True)  # "active>at_risk" -> people
+    notes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"scoring run {self.pk} as of {self.as_of}"
+
+
 class ScoreSnapshot(models.Model):
     """One person's scores from one scoring run, with the factors behind each score."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="score_snapshots")
-    run_id = models.CharField(max_length=40)
+    run = models.ForeignKey(
+        ScoringRun, null=True, on_delete=models.CASCADE, related_name="snapshots"
+    )
     computed_at = models.DateTimeField()
     health_score = models.FloatField(null=True, blank=True)
+    # [{key, points, max, value, fraction}] per scorecard factor (analytics/health.py).
+    health_factors = models.JSONField(default=list, blank=True)
+    previous_health_score = models.FloatField(null=True, blank=True)
+    health_trend = models.FloatField(null=True, blank=True)  # this score minus the previous
     churn_probability = models.FloatField(null=True, blank=True)
+    churn_reasons = models.JSONField(default=list, blank=True)  # [{feature, text, weight}]
+    expected_purchases_90d = models.FloatField(null=True, blank=True)
+    expected_purchases_365d = models.FloatField(null=True, blank=True)
     lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    segment = models.CharField(max_length=40, blank=True)
-    factors = models.JSONField(default=dict, blank=True)
+    rfm_r = models.PositiveSmallIntegerField(default=0)
+    rfm_f = models.PositiveSmallIntegerField(default=0)
+    rfm_m = models.PositiveSmallIntegerField(default=0)
+    rfm_segment = models.CharField(max_length=40, blank=True)
+    cluster = models.CharField(max_length=80, blank=True)
+    cluster_description = models.CharField(max_length=300, blank=True)
+    stage = models.CharField(max_length=16, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["person", "-computed_at"], name="snapshot_person_time")]
+        indexes = [
+            models.Index(fields=["person", "-computed_at"], name="snapshot_person_time"),
+            models.Index(fields=["run", "rfm_segment"], name="snapshot_run_segment"),
+        ]
 
     def __str__(self) -> str:
         return f"scores of {self.person_id} at {self.computed_at:%Y-%m-%d}"
+
+
+class HealthWeights(models.Model):
+    """The health scorecard's weights as a manager set them (one row; defaults until then)."""
+
+    weights = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "health weights"
+
+    def __str__(self) -> str:
+        return "health weights"
+
+    @classmethod
+    def current(cls) -> dict[str, float]:
+        """The weights in force: the saved ones over the defaults."""
+        from devotion.analytics.health import check_weights
+
+        row = cls.objects.order_by("-id").first()
+        saved: dict[str, Any] = row.weights if row else {}
+        try:
+            return check_weights(saved)
+        except ValueError:
+            return check_weights({})
 
 
 class Segment(models.Model):

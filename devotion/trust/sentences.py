@@ -185,7 +185,14 @@ _SENTENCES: dict[str, Render] = {
 }
 # Detail keys a sentence already says, so they are not repeated under it.
 _SAID = {
-    "loser_id", "role", "invitation_id", "from_role", "to_role", "sentiment", "topic_changed", "rows",
+    "loser_id",
+    "role",
+    "invitation_id",
+    "from_role",
+    "to_role",
+    "sentiment",
+    "topic_changed",
+    "rows",
 }
 
 

@@ -29,6 +29,7 @@ from devotion.lib.rendering import render_page, wants_fragment
 from devotion.people.merging import MergeError, merge_people, undo_merge
 from devotion.people.models import Identity, IdentityKind, Merge, Person, PersonalFact, Stage
 from devotion.people.search import search_people
+from devotion.retention.story import person_story
 from devotion.team.permissions import has_role, role_required
 from devotion.touchpoints.kinds import TOUCHPOINT_KINDS
 from devotion.touchpoints.models import OrderLine, Touchpoint
@@ -337,6 +338,7 @@ def customer(request: HttpRequest, pk: int) -> HttpResponse:
         "merges": merges,
         "can_merge": has_role(request.user, "manager"),
         "can_erase": has_role(request.user, "admin"),
+        "story": person_story(person),
     }
     AuditEvent.record("person.view", actor=request.user, object_type="person", object_id=pk)
     return render_page(request, "web/customer.html", "timeline", context)

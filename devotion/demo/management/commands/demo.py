@@ -15,8 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from devotion.demo.followup import ensure_followup
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
-from devotion.demo.surveys import ensure_surveys
 from devotion.demo.retention import ensure_retention
+from devotion.demo.scoring import ensure_scores
+from devotion.demo.surveys import ensure_surveys
 from devotion.demo.texts import BUSINESS_NAME
 from devotion.demo.voice import ensure_voice
 from devotion.people.models import Merge, Person
@@ -75,10 +76,12 @@ class Command(BaseCommand):
             f"Follow-up: {followup['waiting']:,} replies waiting in the queue, "
             f"{followup['alerts']:,} alerts sent to the outbox."
         )
-        # 8. Retention: win-backs with coupons, quiet promoters, segments, a year of spend,
+        # 8. Everyone scored (health, risk, value, segments), with a few satisfied defectors.
+        self.stdout.write(ensure_scores())
+        # 9. Retention: win-backs with coupons, quiet promoters, segments, a year of spend,
         #    and the retention analysis over it all.
         ensure_retention(seed=options["seed"])
-        # 9. What is there now, where to look, and how to log in.
+        # 10. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
         for login in logins:

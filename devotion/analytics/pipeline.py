@@ -1,0 +1,237 @@
+"""The scoring pipeline, start to end, with no Django: train (a separate step, saved as a
+versioned file by the caller), then score everyone as of a day.
+
+>>> from devotion.analytics.demo_data import toy_events
+>>> events = toy_events(300, random_state=3)
+>>> models = train(events, as_of=800.0)
+>>> result = score(events, 800.0, models)
+>>> sorted(set(result.rfm_segment) - {""}) <= sorted(rfm.SEGMENTS)
+True
+>>> bool(np.nanmax(result.health_score) <= 100), models.churn is not None
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from devotion.analytics import health, rfm
+from devotion.analytics.churn import (
+    ChurnModel,
+    ChurnReport,
+    TooLittleHistory,
+    design_matrix,
+    train_churn,
+)
+from devotion.analytics.clusters import BehaviourClusters
+from devotion.analytics.clv import BetaGeoModel, GammaGammaModel, lifetime_value
+from devotion.analytics.features import build_features, collect
+from devotion.analytics.stages import move_stages
+
+MODEL_FORMAT = 1  # bump when a saved Models from older code can no longer be read
+WEEK = 7.0
+
+
+@dataclass
+class Models:
+    """Everything training learns, saved together as one versioned file."""
+
+    trained_as_of: float
+    horizon_days: float
+    typical_gap: float
+    typical_orders: float
+    customers: int
+    churn: ChurnModel | None = None
+    churn_report: ChurnReport | None = None
+    bgnbd: BetaGeoModel | None = None
+    gamma_gamma: GammaGammaModel | None = None
+    clusters: BehaviourClusters | None = None
+    notes: list[str] = field(default_factory=list)
+    format: int = MODEL_FORMAT
+
+
+@dataclass
+class Scores:
+    """One entry per person seen before the scoring day (in ``person_id`` order); the score
+    fields are NaN / "" / None for people with no order yet (prospects)."""
+
+    person_id: np.ndarray
+    is_customer: np.ndarray
+    health_score: np.ndarray
+    health_factors: list[list[dict[str, Any]] | None]
+    churn_probability: np.ndarray
+    churn_reasons: list[list[dict[str, Any]] | None]
+    expected_purchases_90d: np.ndarray
+    expected_purchases_365d: np.ndarray
+    lifetime_value: np.ndarray
+    rfm_r: np.ndarray
+    rfm_f: np.ndarray
+    rfm_m: np.ndarray
+    rfm_segment: list[str]
+    cluster: list[str]
+    cluster_description: list[str]
+    features: dict[str, np.ndarray]
+    notes: list[str]
+
+
+def _bgnbd_inputs(f: Mapping[str, np.ndarray], as_of: float) -> tuple[np.ndarray, ...]:
+    x = np.maximum(f["order_days"] - 1, 0)
+    t_x = (f["last_order_day"] - f["first_order_day"]) / WEEK
+    T = (as_of - f["first_order_day"]) / WEEK
+    return x, np.nan_to_num(t_x), np.nan_to_num(T)
+
+
+def train(events: Any, as_of: float, *, horizon_days: float = 90.0, n_clusters: int = 5) -> Models:
+    """Learn every model from events before ``as_of``. Parts with too little history are
+    left out, and ``notes`` says which and why; nothing raises for a small business."""
+    feats = collect(build_features(events, as_of))
+    buyers = feats["orders"] > 0
+    f = {k: v[buyers] for k, v in feats.items()}
+    gaps = f["mean_gap_days"][~np.isnan(f["mean_gap_days"])]
+    yearly = f["orders_365"][f["orders_365"] > 0]
+    models = Models(
+        trained_as_of=as_of,
+        horizon_days=horizon_days,
+        typical_gap=float(np.median(gaps)) if len(gaps) else 90.0,
+        typical_orders=float(np.median(yearly)) if len(yearly) else 1.0,
+        customers=int(buyers.sum()),
+    )
+    # Churn, by time split.
+    try:
+        models.churn, models.churn_report = train_churn(events, as_of, horizon_days)
+        if models.churn_report.roc_auc is None:
+            models.notes.append("No churn backtest: too little history before the training window.")
+    except TooLittleHistory as exc:
+        models.notes.append(f"No churn model: {exc}.")
+    # Expected purchases and value.
+    try:
+        models.bgnbd = BetaGeoModel().fit(*_bgnbd_inputs(f, as_of))
+        models.gamma_gamma = GammaGammaModel().fit(f["orders"], f["monetary_mean"])
+    except ValueError as exc:
+        models.bgnbd = models.gamma_gamma = None
+        models.notes.append(f"No expected purchases or lifetime value: {exc}.")
+    # Behavioural clusters.
+    try:
+        models.clusters = BehaviourClusters(n_clusters=n_clusters).fit(f)
+    except ValueError as exc:
+        models.notes.append(f"No behavioural clusters: {exc}.")
+    return models
+
+
+def score(
+    events: Any,
+    as_of: float,
+    models: Models,
+    *,
+    weights: Mapping[str, float] | None = None,
+) -> Scores:
+    """Score everyone seen before ``as_of`` with trained ``models``."""
+    feats = collect(build_features(events, as_of))
+    n = len(feats["person_id"])
+    buyers = feats["orders"] > 0
+    f = {k: v[buyers] for k, v in feats.items()}
+    idx = np.flatnonzero(buyers)
+    notes = list(models.notes)
+    if not buyers.any():
+        notes.append("Nobody has ordered yet: there is nothing to score.")
+
+    def spread(values: np.ndarray, fill: float = np.nan) -> np.ndarray:
+        out = np.full(n, fill, dtype=float)
+        out[idx] = values
+        return out
+
+    def spread_list(values: Sequence[Any], fill: Any) -> list[Any]:
+        out = [fill] * n
+        for i, v in zip(idx, values, strict=True):
+            out[i] = v
+        return out
+
+    # 1. Health: the scorecard.
+    card = health.scorecard(
+        f, typical_gap=models.typical_gap, typical_orders=models.typical_orders, weights=weights
+    )
+    gap = np.where(np.isnan(f["mean_gap_days"]), models.typical_gap, f["mean_gap_days"])
+    facts = {
+        "recency": f["recency_days"] / np.maximum(gap, 1.0),
+        "frequency": f["orders_365"],
+        "spend_trend": f["spend_recent"] + f["spend_prior"],
+        "open_problems": f["complaints_90"],
+        "unanswered": f["unanswered"],
+        "survey": np.where(np.isnan(f["last_nps"]), f["last_csat"], f["last_nps"]),
+    }
+    factors = [
+        [
+            {
+                "key": fac.key,
+                "points": round(float(fac.points[i]), 1),
+                "max": fac.weight,
+                "value": None
+                if np.isnan(facts[fac.key][i])
+                else round(float(facts[fac.key][i]), 2),
+                "fraction": round(float(fac.fraction[i]), 3),
+            }
+            for fac in card.factors
+        ]
+        for i in range(len(idx))
+    ]
+    # 2. Churn probability and reasons.
+    if models.churn is not None and len(idx):
+        X, _ = design_matrix(f)
+        churn = models.churn.predict_proba(X)
+        reasons: list[Any] = models.churn.reasons(X)
+    else:
+        churn, reasons = np.full(len(idx), np.nan), [None] * len(idx)
+    # 3. Expected purchases and lifetime value.
+    if models.bgnbd is not None and models.gamma_gamma is not None and len(idx):
+        x, t_x, T = _bgnbd_inputs(f, as_of)
+        p90 = models.bgnbd.expected_purchases(90 / WEEK, x, t_x, T)
+        p365 = models.bgnbd.expected_purchases(365 / WEEK, x, t_x, T)
+        value = models.gamma_gamma.expected_value(f["orders"], f["monetary_mean"])
+        ltv = lifetime_value(models.bgnbd, value, x, t_x, T)
+    else:
+        p90 = p365 = ltv = np.full(len(idx), np.nan)
+    # 4. RFM and clusters.
+    r, fr, m = rfm.rfm_scores(f["recency_days"], f["orders"], f["monetary_total"])
+    if models.clusters is not None and len(idx):
+        which = models.clusters.predict(f)
+        names = [models.clusters.names_[c] for c in which]
+        descriptions = [models.clusters.descriptions_[c] for c in which]
+    else:
+        names = descriptions = [""] * len(idx)
+    return Scores(
+        person_id=feats["person_id"],
+        is_customer=buyers,
+        health_score=spread(card.score),
+        health_factors=spread_list(factors, None),
+        churn_probability=spread(np.round(churn, 4)),
+        churn_reasons=spread_list(reasons, None),
+        expected_purchases_90d=spread(np.round(p90, 3)),
+        expected_purchases_365d=spread(np.round(p365, 3)),
+        lifetime_value=spread(np.round(ltv, 2)),
+        rfm_r=spread(r, 0).astype(int),
+        rfm_f=spread(fr, 0).astype(int),
+        rfm_m=spread(m, 0).astype(int),
+        rfm_segment=spread_list(rfm.segments(r, fr, m), ""),
+        cluster=spread_list(names, ""),
+        cluster_description=spread_list(descriptions, ""),
+        features=feats,
+        notes=notes,
+    )
+
+
+def stages(scores: Scores, models: Models, current: Sequence[str]) -> list[str]:
+    """The journey stage of each scored person under :mod:`devotion.analytics.stages`."""
+    f = scores.features
+    return move_stages(
+        f["recency_days"],
+        f["mean_gap_days"],
+        f["last_gap_days"],
+        f["orders"],
+        scores.churn_probability,
+        typical_gap=models.typical_gap,
+        current=current,
+    )

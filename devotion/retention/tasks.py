@@ -1,0 +1,73 @@
+"""Scoring as background work on the ``scoring`` queue: a manager's "Recompute" and the
+nightly run. Both record a :class:`~devotion.core.models.Job` with progress and log.
+
+The nightly run keeps itself going: each one first queues the next (for
+``SCORING_HOUR`` o'clock in ``DEVOTION_TIME_ZONE``), and :func:`schedule_nightly` starts
+the chain (``devotion score``, the demo and a manager's recompute call it; it does nothing
+when a nightly run is already waiting).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.tasks import task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from devotion.core import jobs, queues
+from devotion.core.models import Job
+from devotion.retention.scoring import run_scoring
+
+SCORING_HOUR = 2  # the nightly run starts at 02:00 local time
+
+
+def start_recompute(started_by: Any, *, retrain: bool = False) -> Job:
+    """Queue a scoring run now (a manager's "Recompute")."""
+    label = "Recompute scores" + (" (retrain the models)" if retrain else "")
+    job = jobs.create("score", label, queue=queues.SCORING, started_by=started_by)
+    jobs.enqueue(job, score_everyone, None, retrain)
+    schedule_nightly()
+    return job
+
+
+@task(queue_name=queues.SCORING)
+def score_everyone(job_id: int, as_of: str | None = None, retrain: bool = False) -> None:
+    """Run the scoring of one queued job."""
+    day = date.fromisoformat(as_of) if as_of else None
+    try:
+        jobs.run(job_id, lambda job: run_scoring(day, retrain=retrain, job=job))
+    except jobs.NotQueued:
+        return  # a duplicated or retried task: the job already ran
+
+
+def next_nightly(now: datetime | None = None) -> datetime:
+    """The next SCORING_HOUR o'clock, local time."""
+    local = timezone.localtime(now or timezone.now())
+    at = local.replace(hour=SCORING_HOUR, minute=0, second=0, microsecond=0)
+    return (
+        at
+        if at > local
+        else timezone.make_aware(
+            datetime.combine(local.date() + timedelta(days=1), time(SCORING_HOUR)),
+            local.tzinfo,
+        )
+    )
+
+
+def schedule_nightly() -> bool:
+    """Queue the next nightly run unless one is waiting; True when it queued one."""
+    path = f"{nightly_scoring.func.__module__}.{nightly_scoring.func.__qualname__}"
+    if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
+        return False
+    nightly_scoring.using(run_after=next_nightly()).enqueue()
+    return True
+
+
+@task(queue_name=queues.SCORING)
+def nightly_scoring() -> None:
+    """Score everyone as of now, after queueing tomorrow's run."""
+    nightly_scoring.using(run_after=next_nightly(timezone.now() + timedelta(minutes=1))).enqueue()
+    job = jobs.create("score", "Nightly scoring", queue=queues.SCORING)
+    jobs.run(job, lambda j: run_scoring(job=j))

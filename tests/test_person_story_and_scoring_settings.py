@@ -1,0 +1,103 @@
+"""The customer page leads with the person's story; Settings > Scoring (/retention/health/)
+lets managers edit the health weights and recompute; nobody else may."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from devotion.core.models import Job
+from devotion.people.models import Person
+from devotion.retention.models import HealthWeights
+from devotion.retention.tasks import next_nightly, schedule_nightly
+from tests.scoring_helpers import as_of_day, store_business
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored(settings, tmp_path):
+    settings.HOME = tmp_path
+    store_business(80)
+    call_command(
+        "score", "--as-of", as_of_day(800).isoformat(), stdout=StringIO(), stderr=StringIO()
+    )
+
+
+def test_the_customer_page_tells_the_story_in_words(scored, login, agent):
+    person = (
+        Person.objects.filter(churn_probability__isnull=False)
+        .order_by("-churn_probability")
+        .first()
+    )
+    html = login(agent).get(f"/customers/{person.pk}/").content.decode()
+    assert "Their story" in html and f"{person.health_score:.0f}" in html
+    assert "Buying on their usual rhythm" in html  # a health factor, with its points
+    assert "Mostly because:" in html  # churn reasons in words
+    assert person.rfm_segment in html and "Expected value, next 3 years" in html
+    assert "How often" in html
+
+
+def test_an_unscored_customer_page_says_why(login, agent, make_event):
+    from devotion.ingest.store import ingest
+
+    ingest([make_event()])
+    person = Person.objects.get()
+    html = login(agent).get(f"/customers/{person.pk}/").content.decode()
+    assert "Not scored yet" in html
+
+
+def test_only_managers_see_the_scoring_settings(login, agent, outsider, manager):
+    assert login(agent).get("/retention/health/").status_code == 403
+    assert login(outsider).get("/retention/health/").status_code == 403
+    assert login(manager).get("/retention/health/").status_code == 200
+
+
+def test_a_manager_edits_the_weights(login, manager):
+    client = login(manager)
+    data = {
+        "recency": "50",
+        "frequency": "10",
+        "spend_trend": "10",
+        "open_problems": "10",
+        "unanswered": "10",
+        "survey": "0",
+    }
+    assert client.post("/retention/health/", data).status_code == 302
+    assert HealthWeights.current()["recency"] == 50 and HealthWeights.current()["survey"] == 0
+    bad = client.post("/retention/health/", {**data, "recency": "-5"})
+    assert bad.status_code == 200 and HealthWeights.current()["recency"] == 50
+
+
+def test_all_weights_at_zero_is_refused(login, manager):
+    zeros = dict.fromkeys(
+        ("recency", "frequency", "spend_trend", "open_problems", "unanswered", "survey"), "0"
+    )
+    response = login(manager).post("/retention/health/", zeros)
+    assert "needs a weight above 0" in response.content.decode()
+
+
+def test_recompute_queues_a_scoring_job_and_the_nightly_run(login, manager, agent):
+    assert login(agent).post("/retention/health/recompute/").status_code == 403
+    response = login(manager).post("/retention/health/recompute/", {"retrain": "1"})
+    job = Job.objects.get(kind="score")
+    assert response.status_code == 302 and response["Location"] == f"/settings/jobs/{job.pk}/"
+    assert job.queue == "scoring" and job.status == Job.Status.QUEUED
+    assert schedule_nightly() is False  # already waiting
+
+
+def test_the_scoring_worker_runs_a_queued_recompute(scored, login, manager):
+    from devotion.retention.tasks import score_everyone
+
+    login(manager).post("/retention/health/recompute/")
+    job = Job.objects.filter(kind="score", status=Job.Status.QUEUED).get()
+    score_everyone.call(job.pk, None, False)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and "Scored" in job.log
+
+
+def test_the_nightly_run_is_at_two_in_the_morning():
+    when = next_nightly()
+    assert when.hour == 2 and when.minute == 0
