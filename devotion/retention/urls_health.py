@@ -6,5 +6,5 @@ from devotion.retention import views_health
 
 urlpatterns = [
     path("", views_health.health_settings, name="retention-health"),
-    path("recompute/", views_health.recompute, name="retention-recompute"),
+    path("recompute/", views_health.recompute, name="scores-recompute"),
 ]

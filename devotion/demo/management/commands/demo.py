@@ -70,17 +70,18 @@ class Command(BaseCommand):
             f"Voice: {voice['analysed']:,} texts analysed, {voice['added']} scenario messages "
             "added (see /voice/)."
         )
-        # 7. Follow-up: conversations, teams, owners, a live queue and its escalations.
+        # 7. Everyone scored (health, risk, value, segments), with a few satisfied defectors.
+        self.stdout.write(ensure_scores())
+        # 8. Retention: win-backs with coupons, quiet promoters, segments, a year of spend,
+        #    and the retention analysis over it all.
+        ensure_retention(seed=options["seed"])
+        # 9. Follow-up, last: conversations of every message the steps above stored, teams,
+        #    owners, a live queue and its escalations.
         followup = ensure_followup()
         self.stdout.write(
             f"Follow-up: {followup['waiting']:,} replies waiting in the queue, "
             f"{followup['alerts']:,} alerts sent to the outbox."
         )
-        # 8. Everyone scored (health, risk, value, segments), with a few satisfied defectors.
-        self.stdout.write(ensure_scores())
-        # 9. Retention: win-backs with coupons, quiet promoters, segments, a year of spend,
-        #    and the retention analysis over it all.
-        ensure_retention(seed=options["seed"])
         # 10. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
