@@ -98,13 +98,15 @@ class Scale:
 
         >>> SCALES["nps"].format(32.0), SCALES["csat"].format(87.5), SCALES["ces"].format(5.25)
         ('+32', '88 %', '5.2')
+        >>> SCALES["nps"].format(-0.4), SCALES["nps"].format(-12.0)
+        ('0', '-12')
         >>> SCALES["nps"].format(None)
         '—'
         """
         if score is None:
             return "—"
         if self.kind == "nps":
-            return f"{score:+.0f}"
+            return "0" if round(score) == 0 else f"{score:+.0f}"
         if self.kind == "csat":
             return f"{score:.0f} %"
         return f"{score:.1f}"
