@@ -42,7 +42,7 @@ def test_an_agent_sees_the_list_with_response_rate_and_score(client, login, agen
     body = login(agent).get("/surveys/").content.decode()
     assert "Spring NPS" in body
     assert "66.7 %" in body  # 2 answers of 3 asked
-    assert "+0" in body  # one promoter, one detractor
+    assert 'score-cell">0<' in body  # one promoter, one detractor
     assert "New survey" not in body
 
 
@@ -194,3 +194,13 @@ def test_the_score_of_every_survey_of_a_kind_together_over_time():
     assert together.period == "month"
     assert [(p.score, p.count) for p in together.points] == [(100.0, 1), (-100.0, 1)]
     assert kind_history("csat").points == []
+
+
+def test_the_answers_can_be_narrowed_to_one_group(client, login, agent, answered):
+    login(agent)
+    detractors = client.get(f"/surveys/{answered.pk}/?group=detractor").content.decode()
+    assert "Late parcel" in detractors and "Great beans" not in detractors
+    promoters = client.get(f"/surveys/{answered.pk}/?group=promoter").content.decode()
+    assert "Great beans" in promoters and "Late parcel" not in promoters
+    everyone = client.get(f"/surveys/{answered.pk}/?group=nonsense").content.decode()
+    assert "Great beans" in everyone and "Late parcel" in everyone

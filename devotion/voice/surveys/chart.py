@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from devotion.voice.surveys.scales import Point, Scale
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 52
+LEFT, RIGHT, TOP, BOTTOM = 66, 16, 24, 60
 
 
 def score_chart(scale: Scale, points: Sequence[Point], period: str) -> SafeString:
@@ -63,7 +63,7 @@ def score_chart(scale: Scale, points: Sequence[Point], period: str) -> SafeStrin
             parts.append(
                 f'<text class="tick" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '
                 f'text-anchor="{anchor}">{escape(when)}</text>'
-                f'<text class="count" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 34}" '
+                f'<text class="count" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 40}" '
                 f'text-anchor="{anchor}">n={p.count}</text>'
             )
     parts.append("</svg>")

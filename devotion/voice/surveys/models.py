@@ -135,12 +135,12 @@ class SurveyInvitation(models.Model):
 
 
 class SurveyOptOut(models.Model):
-    """A person who asked never to be surveyed again (from the link in a survey e-mail, or set
-    by staff). Every send leaves them out; the row goes with the person when they are erased."""
+    """A person who asked never to be surveyed again (the unsubscribe link in a survey e-mail).
+    Every send leaves them out; the row goes with the person when they are erased."""
 
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    # Which survey's e-mail they used (None: set by staff or the API).
+    # Which survey's e-mail they used (None once that survey is deleted).
     survey = models.ForeignKey(
         Survey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -85,6 +85,30 @@ class Scale:
         return ("easy", "neutral", "hard")
 
     @property
+    def group_choices(self) -> list[tuple[str, str]]:
+        """(group, how a filter names its answers), best first.
+
+        >>> SCALES["csat"].group_choices[0]
+        ('satisfied', 'Satisfied')
+        """
+        return [(g, GROUP_LABELS[g]) for g in self.groups]
+
+    def answers_in(self, group: str) -> range:
+        """The answers that fall in ``group`` (empty for a group the scale does not have).
+
+        >>> list(SCALES["nps"].answers_in("passive")), list(SCALES["ces"].answers_in("hard"))
+        ([7, 8], [1, 2, 3])
+        """
+        return (
+            range(0)
+            if group not in self.groups
+            else range(
+                min(v for v in self.values if self.group(v) == group),
+                max(v for v in self.values if self.group(v) == group) + 1,
+            )
+        )
+
+    @property
     def score_range(self) -> tuple[float, float]:
         """The lowest and highest score possible (for charts)."""
         if self.kind == "nps":
@@ -98,17 +122,30 @@ class Scale:
 
         >>> SCALES["nps"].format(32.0), SCALES["csat"].format(87.5), SCALES["ces"].format(5.25)
         ('+32', '88 %', '5.2')
+        >>> SCALES["nps"].format(-0.4), SCALES["nps"].format(-12.0)
+        ('0', '-12')
         >>> SCALES["nps"].format(None)
         '—'
         """
         if score is None:
             return "—"
         if self.kind == "nps":
-            return f"{score:+.0f}"
+            return "0" if round(score) == 0 else f"{score:+.0f}"
         if self.kind == "csat":
             return f"{score:.0f} %"
         return f"{score:.1f}"
 
+
+GROUP_LABELS = {
+    "promoter": "Promoters",
+    "passive": "Passives",
+    "detractor": "Detractors",
+    "satisfied": "Satisfied",
+    "unsatisfied": "Unsatisfied",
+    "neutral": "Neutral",
+    "easy": "Easy",
+    "hard": "Hard",
+}
 
 SCALES: dict[str, Scale] = {
     "nps": Scale(

@@ -79,6 +79,9 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if wanted == "commented":
         page_qs = page_qs.exclude(comment="")
+    elif wanted in survey.scale.groups:
+        scores = survey.scale.answers_in(wanted)
+        page_qs = page_qs.filter(score__gte=scores.start, score__lt=scores.stop)
     cursor = Cursor.decode(request.GET.get("after"))
     if cursor is not None:
         page_qs = page_qs.filter(cursor.condition("answered_at"))
