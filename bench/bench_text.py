@@ -113,7 +113,7 @@ def main() -> None:
     from devotion.voice.models import LabelledText, TextModel
 
     texts, truth = _tweets(Path(args.data))
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     _, key = ApiKey.create("bench", ["text:analyze"])
     print(f"{len(texts):,} tweets; classes {dict(sorted(_count(truth).items()))}")
 

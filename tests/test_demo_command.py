@@ -16,6 +16,7 @@ from devotion.people.models import Identity, Merge, Person, PersonalFact
 from devotion.team.models import StaffMember
 from devotion.team.permissions import role_of
 from devotion.touchpoints.models import Touchpoint
+from devotion.voice.models import TextAnalysis
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,7 @@ def _counts() -> dict[str, int]:
         "staff": StaffMember.objects.count(),
         "users": User.objects.count(),
         "imports": ImportRun.objects.count(),
+        "analyses": TextAnalysis.objects.count(),
     }
 
 
