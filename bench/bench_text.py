@@ -5,7 +5,7 @@
 
 (a) **Out of the box**: every tweet of ``twitter-airline-sentiment/tweets_shared.csv`` through
 the API with the shipped model (never trained on tweets), accuracy and macro-F1 over the 3
-classes, and VADER 3.3.2 on the same texts in the same run (compound ≥ 0.05 positive, ≤ −0.05
+classes, and VADER 3.3.2 on the same texts in the same run (compound ≥ 0.05 positive, ≤ -0.05
 negative, as in that folder's SOURCE.md).
 (b) **After learning**: 5-fold stratified cross-validation on the same file (the held-back
 part of the data set stays sealed). For each fold and each size (200, 1,000, all training

@@ -25,7 +25,8 @@ def test_the_demo_shows_an_emerging_problem_an_escalation_and_a_rude_reply(
     first = ensure_voice()
     assert first["added"] == 20 and first["analysed"] > 400
     emerging = topics.emerging_problems(topics.summaries())
-    assert [t.label for t in emerging] == ["damaged item"]
+    # The grinders first (the most unusual); the demo's own holiday shipping delays may rise too.
+    assert emerging[0].label == "damaged item"
     assert emerging[0].people >= 15
     assert TextAnalysis.objects.filter(escalation=True, touchpoint__source="demo-voice").exists()
     assert TextAnalysis.objects.filter(rude=True, touchpoint__source="demo-voice").exists()
