@@ -39,6 +39,8 @@ def voice(request: HttpRequest) -> HttpResponse:
     found = topics.summaries()
     for summary in found:
         summary.points = _sparkline(summary.weekly)  # type: ignore[attr-defined]
+        # Rising praise is good news: its arrow is green, a problem's red.
+        summary.good_news = summary.label in listed_topics.POSITIVE_TOPICS  # type: ignore[attr-defined]
     # 2. Those rising beyond their normal range.
     emerging = topics.emerging_problems(found)
     # 3. Feeling per week, and our replies read as rude.
