@@ -5,7 +5,7 @@
 
 (a) **Out of the box**: every tweet of ``twitter-airline-sentiment/tweets_shared.csv`` through
 the API with the shipped model (never trained on tweets), accuracy and macro-F1 over the 3
-classes, and VADER 3.3.2 on the same texts in the same run (compound ≥ 0.05 positive, ≤ −0.05
+classes, and VADER 3.3.2 on the same texts in the same run (compound ≥ 0.05 positive, ≤ -0.05
 negative, as in that folder's SOURCE.md).
 (b) **After learning**: 5-fold stratified cross-validation on the same file (the held-back
 part of the data set stays sealed). For each fold and each size (200, 1,000, all training
@@ -31,12 +31,13 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import peak_rss_mb  # noqa: E402
+from common import peak_rss_mb, speed  # noqa: E402
 
 
 def _setup() -> None:
@@ -102,20 +103,25 @@ def main() -> None:
     parser.add_argument("--data", default=os.environ.get("DEVOTION_DATA", "/work/shared/data"))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 folds, no 'all' size")
+    parser.add_argument("--speed-only", action="store_true", help="only (c)")
     args = parser.parse_args()
     _setup()
     from django.test import Client
 
     from devotion.api.models import ApiKey
-    from devotion.nlp import sentiment, topics
-    from devotion.nlp.analyze import analyze
+    from devotion.nlp import sentiment
     from devotion.voice import learning
     from devotion.voice.models import LabelledText, TextModel
 
     texts, truth = _tweets(Path(args.data))
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     _, key = ApiKey.create("bench", ["text:analyze"])
     print(f"{len(texts):,} tweets; classes {dict(sorted(_count(truth).items()))}")
+
+    print(f"machine speed {speed():.2f} s (bench.common.speed(), lower is faster)")
+    if args.speed_only:
+        _speed(client, key, texts)
+        return
 
     # (a) Out of the box, and VADER in the same run.
     ours = _api(client, key, texts)
@@ -153,13 +159,31 @@ def main() -> None:
     LabelledText.objects.all().delete()
     TextModel.objects.all().delete()
 
-    # (c) Speed on one core.
+    _speed(client, key, texts)
+
+
+def _speed(client: Any, key: str, texts: list[str]) -> None:
+    """(c) Speed on one core."""
+    from devotion.nlp import topics
+    from devotion.nlp.analyze import analyze
+
     sample = (texts * 2)[:20_000]
     analyze(sample[:100])
     start = time.perf_counter()
     analyze(sample)
     seconds = time.perf_counter() - start
     print(f"(c) analyze(): {len(sample) / seconds:,.0f} texts/s on one core")
+    from devotion.nlp import signals
+    from devotion.nlp.sentiment import shipped
+
+    model = shipped()
+    start = time.perf_counter()
+    model.predict(sample)
+    for text in sample:
+        signals.emotions(text)
+        signals.needs_reply(text)
+    seconds = time.perf_counter() - start
+    print(f"(c) sentiment + emotions + needs-reply: {len(sample) / seconds:,.0f} texts/s")
     start = time.perf_counter()
     _api(client, key, sample[:10_000])
     seconds = time.perf_counter() - start

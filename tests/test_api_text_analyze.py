@@ -98,3 +98,17 @@ def test_the_people_api_shows_each_touchpoints_analysis(client, make_event):
     detail = client.get(f"/api/v1/people/{person.pk}", HTTP_AUTHORIZATION=f"Bearer {raw}")
     recent = {item["kind"]: item["analysis"] for item in detail.json()["recent_touchpoints"]}
     assert recent["message"]["topic"] == "refund" and recent["order"] is None
+
+
+def test_a_body_that_is_not_json_is_a_documented_400(client):
+    _, raw = ApiKey.create("t", ["text:analyze"])
+    response = client.post(
+        "/api/v1/text/analyze",
+        b"\x00",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_json"
+    schema = client.get("/api/openapi.json").json()
+    assert "400" in schema["paths"]["/api/v1/text/analyze"]["post"]["responses"]

@@ -18,6 +18,7 @@ from devotion.retention.models import RetentionReport, RetentionSpend, Segment
 from devotion.team.models import StaffMember
 from devotion.team.permissions import role_of
 from devotion.touchpoints.models import Touchpoint
+from devotion.voice.models import TextAnalysis
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,7 @@ def _counts() -> dict[str, int]:
         "segments": Segment.objects.count(),
         "spend months": RetentionSpend.objects.count(),
         "retention reports": RetentionReport.objects.count(),
+        "analyses": TextAnalysis.objects.count(),
     }
 
 

@@ -39,7 +39,7 @@ def spike(make_event):
             events.append(_msg(make_event, "Where is my refund?", week * 7 + 1 + i, f"r{week}{i}"))
         events.append(_msg(make_event, "I was charged twice", week * 7 + 3, f"b{week}"))
     for i in range(14):
-        events.append(_msg(make_event, "You charged me twice, fix it", 1 + (i % 3), f"s{i}"))
+        events.append(_msg(make_event, "You charged me twice, I am furious", 1 + (i % 3), f"s{i}"))
     events.append(_msg(make_event, "I want to speak to a manager now", 2, "angry"))
     events.append(
         make_event(
@@ -155,3 +155,15 @@ def test_the_customer_page_shows_the_persons_feeling_trend(login, agent, make_ev
     person_id = TextAnalysis.objects.values_list("touchpoint__person_id", flat=True).first()
     html = login(agent).get(f"/customers/{person_id}/").content.decode()
     assert "Feeling lately" in html and "getting worse" in html
+
+
+def test_the_voice_page_shows_emotions_and_a_week_opens_its_messages(login, agent, spike):
+    client = login(agent)
+    page = client.get("/voice/")
+    names = [e["name"] for e in page.context["feelings"]]
+    assert names and all(len(e["weekly"]) == 12 for e in page.context["feelings"])
+    last_week = page.context["weeks"][-1]["week"].date().isoformat()
+    found = client.get("/voice/messages/", {"week": last_week, "feeling": "negative"})
+    rows = found.context["rows"]
+    assert rows and all(r.feeling == "negative" for r in rows)
+    assert all(r.occurred_at.date().isoformat() >= last_week for r in rows)

@@ -45,7 +45,11 @@ CHECKS = (
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # (name, scopes of its key or None for no key, share of the time budget)
 VARIANTS = (
-    ("every scope", "events:write,people:read,queue:read,coach:use", 0.45),
+    (
+        "every scope",
+        "events:write,people:read,surveys:read,queue:read,coach:use,text:analyze",
+        0.45,
+    ),
     ("events:write only", "events:write", 0.2),
     ("people:read only", "people:read", 0.2),
     ("no key", None, 0.15),

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from devotion.core import jobs, queues
+from devotion.core.models import Job
 from devotion.ingest.store import ingest
 from devotion.people.models import Person
 from devotion.voice.analysis import analyse_history, history
@@ -86,9 +87,13 @@ def ensure_voice(now: datetime | None = None) -> dict[str, int]:
     )
     events[-2]["thread"] = f"{SOURCE}-manager"
     added = sum(1 for outcome in ingest(events) if outcome.status == "created")
-    # 3. Every demo text understood (what the analysis worker does as texts arrive).
+    # 3. Every demo text understood here and now (what the analysis worker does as texts
+    # arrive); the per-batch jobs loading queued are then done already: cancel them.
     analysed = 0
     if history(everything=False).exists():
         job = jobs.create("analyze", "Understand the demo's texts", queue=queues.ANALYSIS)
         analysed = jobs.run(job, lambda j: analyse_history(j, everything=False))
+        for queued in Job.objects.filter(kind="analyze", status=Job.Status.QUEUED):
+            if queued.cancel():
+                queued.write_log(f"Cancelled: job {job.pk} analysed these texts with the rest.")
     return {"added": added, "analysed": analysed, "total": TextAnalysis.objects.count()}

@@ -70,6 +70,18 @@ def _emotion_lookup() -> tuple[dict[str, list[tuple[str, float]]], list[tuple[st
     return exact, prefixes
 
 
+@lru_cache(maxsize=100_000)
+def _emotion_hits(word: str) -> tuple[tuple[str, float], ...]:
+    """The (emotion, weight) pairs one token carries (none when negated); words repeat a
+    lot, so each is looked up once."""
+    if word.startswith("NOT_"):
+        return ()
+    exact, prefixes = _emotion_lookup()
+    hits = list(exact.get(word, ()))
+    hits += [(name, weight) for prefix, name, weight in prefixes if word.startswith(prefix)]
+    return tuple(hits)
+
+
 def emotions(text: str) -> dict[str, float]:
     """Each emotion's intensity in ``text``, 0..1 (0 when absent), for every name in
     :data:`lexicons.EMOTION_NAMES`. A negated word counts for nothing; "very", "so"… before a
@@ -79,15 +91,11 @@ def emotions(text: str) -> dict[str, float]:
     >>> e["joy"] > e["trust"] > 0, e["anger"]
     (True, 0.0)
     """
-    exact, prefixes = _emotion_lookup()
     found = dict.fromkeys(lexicons.EMOTION_NAMES, 0.0)
     words = tokens(text)
     boost = 1.2 if "!" in words else 1.0
     for i, word in enumerate(words):
-        if word.startswith("NOT_"):
-            continue
-        hits = list(exact.get(word, ()))
-        hits += [(name, weight) for prefix, name, weight in prefixes if word.startswith(prefix)]
+        hits = _emotion_hits(word)
         if not hits:
             continue
         strength = 1.3 if i and words[i - 1] in _INTENSIFIERS else 1.0

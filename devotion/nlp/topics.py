@@ -81,18 +81,23 @@ def _pattern(phrases: str) -> re.Pattern[str]:
 # Topics that are good news: never an emerging *problem*.
 POSITIVE_TOPICS = frozenset({"praise"})
 
-_PATTERNS = [(label, _pattern(phrases)) for label, phrases in TOPICS.items()]
 LABELS: tuple[str, ...] = tuple(TOPICS)
+# One pass over the text for every topic: each topic's phrases are a named group.
+_ALL = re.compile(
+    "|".join(f"(?P<t{i}>{_pattern(phrases).pattern})" for i, phrases in enumerate(TOPICS.values())),
+    re.IGNORECASE,
+)
 
 
 def assign(text: str) -> str:
-    """The listed topic ``text`` matches most (``""`` when none)."""
-    best, best_hits = "", 0
-    for label, pattern in _PATTERNS:
-        hits = len(pattern.findall(text))
-        if hits > best_hits:
-            best, best_hits = label, hits
-    return best
+    """The listed topic ``text`` matches most (``""`` when none; a tie goes to the topic
+    listed first)."""
+    hits = [0] * len(LABELS)
+    for match in _ALL.finditer(text):
+        if match.lastgroup is not None:
+            hits[int(match.lastgroup[1:])] += 1
+    best = max(range(len(LABELS)), key=lambda i: (hits[i], -i))
+    return LABELS[best] if hits[best] else ""
 
 
 def discover(

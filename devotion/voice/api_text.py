@@ -78,7 +78,7 @@ class AnalyzeOut(Schema):
     model: ModelOut
 
 
-_ERRORS = {401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 assert set(EMOTION_NAMES) == set(EmotionsOut.model_fields), "EmotionsOut lists every emotion"
 

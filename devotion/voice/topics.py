@@ -208,11 +208,18 @@ def sentiment_by_week(weeks: int = WEEKS) -> list[dict[str, Any]]:
     return out
 
 
-def messages(topic: str = "", *, limit: int = 50, **filters: Any) -> QuerySet[TextAnalysis]:
-    """The customer texts behind a number: a topic's (and filters'), newest first."""
+def messages(
+    topic: str = "", *, limit: int = 50, feeling: str = "", **filters: Any
+) -> QuerySet[TextAnalysis]:
+    """The customer texts behind a number: a topic's (and a feeling's, corrections first, and
+    other filters'), newest first."""
     found = customer_texts()
     if topic:
         found = found.filter(on_topic(topic))
+    if feeling:
+        found = found.filter(
+            Q(corrected_sentiment=feeling) | Q(corrected_sentiment="", sentiment_label=feeling)
+        )
     return (
         found.filter(**filters)
         .select_related("touchpoint", "touchpoint__person")
@@ -268,3 +275,44 @@ def other_themes(weeks: int = WEEKS) -> list[dict[str, Any]]:
     ]
     cache.set(key, found, 600)
     return found
+
+
+def emotions_by_week(weeks: int = WEEKS, *, threshold: float = 0.5) -> list[dict[str, Any]]:
+    """Per emotion, the weekly share (%) of customer texts that show it at ``threshold`` or
+    more, oldest week first; the emotions seen at all, most frequent first."""
+    from devotion.nlp.lexicons import EMOTION_NAMES
+
+    span = window(weeks)
+    if span is None:
+        return []
+    start, end = span
+    totals = [0] * weeks
+    shown = {name: [0] * weeks for name in EMOTION_NAMES}
+    rows = (
+        customer_texts()
+        .filter(occurred_at__gte=start, occurred_at__lt=end)
+        .exclude(sentiment_label="")
+        .values_list("occurred_at", "emotions")
+        .iterator(chunk_size=5000)
+    )
+    for when, found in rows:
+        if when is None:
+            continue
+        index = min(max(_week_index(when, start), 0), weeks - 1)
+        totals[index] += 1
+        for name, level in (found or {}).items():
+            if name in shown and level >= threshold:
+                shown[name][index] += 1
+    out: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "count": sum(series),
+            "weekly": [
+                round(100 * n / t, 1) if t else 0.0 for n, t in zip(series, totals, strict=True)
+            ],
+        }
+        for name, series in shown.items()
+        if sum(series)
+    ]
+    out.sort(key=lambda e: -e["count"])
+    return out

@@ -3,6 +3,7 @@ number, and staff corrections of a message's feeling or topic."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from devotion.nlp import topics as listed_topics
 from devotion.team.permissions import role_required
 from devotion.trust.models import AuditEvent
-from devotion.voice import topics
+from devotion.voice import learning, topics
 from devotion.voice.models import SentimentLabel, TextAnalysis
 
 FEELINGS = ("negative", "neutral", "positive")
@@ -38,10 +39,15 @@ def voice(request: HttpRequest) -> HttpResponse:
     found = topics.summaries()
     for summary in found:
         summary.points = _sparkline(summary.weekly)  # type: ignore[attr-defined]
+        # Rising praise is good news: its arrow is green, a problem's red.
+        summary.good_news = summary.label in listed_topics.POSITIVE_TOPICS  # type: ignore[attr-defined]
     # 2. Those rising beyond their normal range.
     emerging = topics.emerging_problems(found)
     # 3. Feeling per week, and our replies read as rude.
     weeks = topics.sentiment_by_week()
+    feelings = topics.emotions_by_week()
+    for emotion in feelings:
+        emotion["points"] = _sparkline([round(v) for v in emotion["weekly"]])
     rude = (
         TextAnalysis.objects.filter(rude=True)
         .select_related("touchpoint", "touchpoint__person", "touchpoint__staff")
@@ -55,6 +61,8 @@ def voice(request: HttpRequest) -> HttpResponse:
             "topics": found,
             "emerging": emerging,
             "weeks": weeks,
+            "feelings": feelings,
+            "model": learning.active_sentiment_model().version,
             "rude": list(rude),
             "escalations": list(
                 waiting.select_related("touchpoint", "touchpoint__person").order_by("-occurred_at")[
@@ -72,6 +80,7 @@ class MessagesFilter(forms.Form):
     feeling = forms.ChoiceField(required=False, choices=[("", "Any"), *SentimentLabel.choices])
     rude = forms.BooleanField(required=False)
     escalation = forms.BooleanField(required=False)
+    week = forms.DateField(required=False)  # the first day of a 7-day span
 
 
 @require_GET
@@ -91,11 +100,14 @@ def voice_messages(request: HttpRequest) -> HttpResponse:
         )
     else:
         filters: dict[str, Any] = {}
-        if values.get("feeling"):
-            filters["sentiment_label"] = values["feeling"]
+        feeling = values.get("feeling")
         if values.get("escalation"):
             filters["escalation"] = True
-        found = topics.messages(topic, limit=100, **filters)
+        if values.get("week"):
+            first = datetime.combine(values["week"], time.min, tzinfo=UTC)
+            filters["occurred_at__gte"] = first
+            filters["occurred_at__lt"] = first + timedelta(days=7)
+        found = topics.messages(topic, limit=100, feeling=feeling or "", **filters)
     people = list(topics.people_touched(topic)[:50]) if topic else []
     return render(
         request,
