@@ -254,11 +254,34 @@ def _body(promise: ReplyPromise, kind: str) -> str:
 
 @task(queue_name=queues.DEFAULT)
 def sweep_task() -> dict[str, int]:
-    """One sweep, then the next one scheduled (the chain is rows in the task table)."""
+    """One sweep, then the next one scheduled while any promise runs or alert waits (the
+    chain is rows in the task table; filing a new promise starts it again)."""
     try:
         return sweep()
     finally:
-        ensure_timer(running=True)
+        if (
+            ReplyPromise.objects.filter(state=PromiseState.OPEN).exists()
+            or Alert.objects.filter(status=Alert.Status.PENDING).exists()
+        ):
+            ensure_timer(running=True)
+        _forget_old_sweeps()
+
+
+def _forget_old_sweeps() -> None:
+    """The task table keeps every finished run: drop this timer's own, older than a day."""
+    if "django_tasks_db" not in settings.INSTALLED_APPS:
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(
+        task_path=_path(),
+        status="SUCCESSFUL",
+        finished_at__lt=timezone.now() - timedelta(days=1),
+    ).delete()
+
+
+def _path() -> str:
+    return f"{sweep_task.func.__module__}.{sweep_task.func.__qualname__}"
 
 
 def ensure_timer(*, running: bool = False) -> bool:
@@ -269,11 +292,10 @@ def ensure_timer(*, running: bool = False) -> bool:
     """
     if not default_task_backend.supports_defer:
         return False
-    path = f"{sweep_task.func.__module__}.{sweep_task.func.__qualname__}"
     if "django_tasks_db" in settings.INSTALLED_APPS:
         from django_tasks_db.models import DBTaskResult
 
-        if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
+        if DBTaskResult.objects.filter(task_path=_path(), status="READY").exists():
             return False
     delay = settings.FOLLOWUP_TIMER_SECONDS if running else 1
     sweep_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()
