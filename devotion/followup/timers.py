@@ -254,17 +254,20 @@ def _body(promise: ReplyPromise, kind: str) -> str:
 
 @task(queue_name=queues.DEFAULT)
 def sweep_task() -> dict[str, int]:
-    """One sweep, then the next one scheduled while any promise runs or alert waits (the
-    chain is rows in the task table; filing a new promise starts it again)."""
-    try:
-        return sweep()
-    finally:
-        if (
-            ReplyPromise.objects.filter(state=PromiseState.OPEN).exists()
-            or Alert.objects.filter(status=Alert.Status.PENDING).exists()
-        ):
-            ensure_timer(running=True)
-        _forget_old_sweeps()
+    """One sweep, its successor scheduled first while any promise runs or alert waits (the
+    chain is rows in the task table; filing a new promise starts it again).
+
+    Scheduled before sweeping, so a worker killed in the middle of this run leaves the next
+    run waiting in the table for the restarted worker.
+    """
+    if (
+        ReplyPromise.objects.filter(state=PromiseState.OPEN).exists()
+        or Alert.objects.filter(status=Alert.Status.PENDING).exists()
+    ):
+        ensure_timer(running=True)
+    result = sweep()
+    _forget_old_sweeps()
+    return result
 
 
 def _forget_old_sweeps() -> None:

@@ -180,3 +180,18 @@ def test_a_large_batch_is_filed_by_a_task(db):
     queued = DBTaskResult.objects.filter(task_path__endswith="track_task")
     assert queued.count() == 3  # 2,000 ids a task
     assert queued.first().queue_name == "analysis"
+
+
+def test_a_sweep_schedules_its_successor_before_it_works(lead, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(task_path__endswith="sweep_task").delete()
+
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed mid-sweep")
+
+    monkeypatch.setattr(timers, "sweep", killed)
+    with pytest.raises(SystemExit):
+        timers.sweep_task.call()
+    waiting = DBTaskResult.objects.filter(task_path__endswith="sweep_task", status="READY")
+    assert waiting.count() == 1
