@@ -58,11 +58,19 @@ def sweep(now: datetime | None = None, *, mailer: BaseEmailBackend | None = None
     counts = {"warned": 0, "breached": 0, "sent": 0, "failed": 0}
     counts["warned"] = _mark(
         # Past due already (a sweep missed the window): the breach says it all.
-        Q(state=PromiseState.OPEN, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now),
+        Q(
+            met_at__isnull=True,
+            warned_at__isnull=True,
+            state=PromiseState.OPEN,
+            warn_at__lte=now,
+            due_at__gt=now,
+        ),
         Alert.Kind.WARNING,
         now,
     )
-    counts["breached"] = _mark(Q(state=PromiseState.OPEN, due_at__lte=now), Alert.Kind.BREACH, now)
+    counts["breached"] = _mark(
+        Q(met_at__isnull=True, state=PromiseState.OPEN, due_at__lte=now), Alert.Kind.BREACH, now
+    )
     sent, failed = send_pending(now, mailer=mailer)
     counts["sent"], counts["failed"] = sent, failed
     return counts
