@@ -132,12 +132,13 @@ def _writers() -> list[Person]:
     return [prospect or customers[0], *customers[1:]] if customers else []
 
 
-def _fresh_messages(team: SupportTeam, now: datetime) -> None:
+def _fresh_messages(team: SupportTeam, now: datetime) -> int:
+    """Store the fresh messages (once); how many were new."""
     hours = team.business_hours()
     events = []
     writers = _writers()
     if len(writers) < len(FRESH):
-        return  # an empty installation: nobody to write
+        return 0  # an empty installation: nobody to write
     for fresh, person in zip(FRESH, writers, strict=False):
         at = hours.before(now, fresh.minutes_ago)
         events.append(
@@ -166,10 +167,13 @@ def _fresh_messages(team: SupportTeam, now: datetime) -> None:
         outcomes = ingest([{k: v for k, v in e.items() if v is not None} for e in events])
     finally:
         stored.connect(tracking.on_stored, dispatch_uid="followup.track")
+    created = 0
     for outcome, event in zip(outcomes, events, strict=True):
         if outcome.touchpoint_id and outcome.status == "created":
             arrived = datetime.fromisoformat(str(event["occurred_at"]))
             tracking.track([outcome.touchpoint_id], now=arrived)
+            created += 1
+    return created
 
 
 def _owners() -> None:
@@ -201,13 +205,16 @@ def ensure_followup() -> dict[str, int]:
     now = timezone.now()
     team = _team_setup()
     filed = _file_everything()
-    _fresh_messages(team, now)
+    fresh = _fresh_messages(team, now)
     _owners()
     _assign_live()
-    # The timer's first sweep: warnings and escalations go to the outbox.
-    from devotion.core.mail import OutboxBackend
+    # The timer's first sweep, on the first run only (later, the worker's timer sweeps):
+    # warnings and escalations go to the outbox.
+    counts = {"sent": 0}
+    if fresh:
+        from devotion.core.mail import OutboxBackend
 
-    counts = timers.sweep(now, mailer=OutboxBackend())
+        counts = timers.sweep(now, mailer=OutboxBackend())
     timers.ensure_timer()
     return {
         "filed": filed,

@@ -245,18 +245,19 @@ class ReplyPromise(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["state", "due_at"], name="promise_queue"),
-            # The live queue: promises still waiting for their reply, by time left.
+            # The live queue: promises not yet met, by time left. The condition has no
+            # parameters (IS NULL), so SQLite can use the index for a query that also
+            # filters on state: it walks it in due order and stops at the page's end.
             models.Index(
                 fields=["due_at"],
                 name="promise_waiting",
-                condition=models.Q(met_at__isnull=True, state__in=["open", "breached"]),
+                condition=models.Q(met_at__isnull=True),
             ),
-            # The timer's warnings still to give.
+            # The timer's warnings still to give (parameter-free condition, as above).
             models.Index(
                 fields=["warn_at"],
                 name="promise_to_warn",
-                condition=models.Q(state="open", warned_at__isnull=True),
+                condition=models.Q(met_at__isnull=True, warned_at__isnull=True),
             ),
         ]
         constraints = [

@@ -58,11 +58,19 @@ def sweep(now: datetime | None = None, *, mailer: BaseEmailBackend | None = None
     counts = {"warned": 0, "breached": 0, "sent": 0, "failed": 0}
     counts["warned"] = _mark(
         # Past due already (a sweep missed the window): the breach says it all.
-        Q(state=PromiseState.OPEN, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now),
+        Q(
+            met_at__isnull=True,
+            warned_at__isnull=True,
+            state=PromiseState.OPEN,
+            warn_at__lte=now,
+            due_at__gt=now,
+        ),
         Alert.Kind.WARNING,
         now,
     )
-    counts["breached"] = _mark(Q(state=PromiseState.OPEN, due_at__lte=now), Alert.Kind.BREACH, now)
+    counts["breached"] = _mark(
+        Q(met_at__isnull=True, state=PromiseState.OPEN, due_at__lte=now), Alert.Kind.BREACH, now
+    )
     sent, failed = send_pending(now, mailer=mailer)
     counts["sent"], counts["failed"] = sent, failed
     return counts
@@ -254,11 +262,37 @@ def _body(promise: ReplyPromise, kind: str) -> str:
 
 @task(queue_name=queues.DEFAULT)
 def sweep_task() -> dict[str, int]:
-    """One sweep, then the next one scheduled (the chain is rows in the task table)."""
-    try:
-        return sweep()
-    finally:
+    """One sweep, its successor scheduled first while any promise runs or alert waits (the
+    chain is rows in the task table; filing a new promise starts it again).
+
+    Scheduled before sweeping, so a worker killed in the middle of this run leaves the next
+    run waiting in the table for the restarted worker.
+    """
+    if (
+        ReplyPromise.objects.filter(state=PromiseState.OPEN).exists()
+        or Alert.objects.filter(status=Alert.Status.PENDING).exists()
+    ):
         ensure_timer(running=True)
+    result = sweep()
+    _forget_old_sweeps()
+    return result
+
+
+def _forget_old_sweeps() -> None:
+    """The task table keeps every finished run: drop this timer's own, older than a day."""
+    if "django_tasks_db" not in settings.INSTALLED_APPS:
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(
+        task_path=_path(),
+        status="SUCCESSFUL",
+        finished_at__lt=timezone.now() - timedelta(days=1),
+    ).delete()
+
+
+def _path() -> str:
+    return f"{sweep_task.func.__module__}.{sweep_task.func.__qualname__}"
 
 
 def ensure_timer(*, running: bool = False) -> bool:
@@ -269,11 +303,10 @@ def ensure_timer(*, running: bool = False) -> bool:
     """
     if not default_task_backend.supports_defer:
         return False
-    path = f"{sweep_task.func.__module__}.{sweep_task.func.__qualname__}"
     if "django_tasks_db" in settings.INSTALLED_APPS:
         from django_tasks_db.models import DBTaskResult
 
-        if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
+        if DBTaskResult.objects.filter(task_path=_path(), status="READY").exists():
             return False
     delay = settings.FOLLOWUP_TIMER_SECONDS if running else 1
     sweep_task.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue()

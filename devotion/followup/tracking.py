@@ -245,6 +245,7 @@ def track(ids: Sequence[int], *, now: datetime | None = None) -> int:
             conversation = known.get(key)
             mine = active[conversation.pk] if conversation is not None else []
             conversation, new = _file(context, key, conversation, group, mine)
+            _broken_before_arrival(context, new)
             conversation.save()
             for promise in new:
                 promise.conversation = conversation
@@ -379,17 +380,23 @@ def _start(
     if policy is None:
         return None
     team = policy.team or conversation.team
-    promise = promises.new_promise(
-        conversation, row["id"], target, policy, team, row["occurred_at"]
-    )
-    if promise.due_at < context.now - promises.ALERT_GRACE:
-        # Broken long before it reached us (an import of last week's backlog): recorded as
-        # broken, and nobody is paged for it.
-        promise.state = PromiseState.BREACHED
-        promise.breached_at = promise.due_at
-        promise.warned_at = context.now
-        promise.note("breached", context.now, before_it_reached_us=True)
-    return promise
+    return promises.new_promise(conversation, row["id"], target, policy, team, row["occurred_at"])
+
+
+def _broken_before_arrival(context: _Context, new: list[ReplyPromise]) -> None:
+    """New promises still waiting after their batch (its replies applied) that broke long
+    before they reached us (an import of last week's backlog): recorded as broken, and
+    nobody is paged for them."""
+    for promise in new:
+        if (
+            promise.state == PromiseState.OPEN
+            and promise.met_at is None
+            and promise.due_at < context.now - promises.ALERT_GRACE
+        ):
+            promise.state = PromiseState.BREACHED
+            promise.breached_at = promise.due_at
+            promise.warned_at = context.now
+            promise.note("breached", context.now, before_it_reached_us=True)
 
 
 def _outbound(conversation: Conversation, row: dict[str, Any], active: list[ReplyPromise]) -> None:

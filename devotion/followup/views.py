@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from devotion.followup import coverage, queue, replies
+from devotion.followup import coverage, queue, replies, timers
 from devotion.followup.forms import NoteForm, PolicyForm, ReplyForm, TeamForm
 from devotion.followup.models import (
     Conversation,
@@ -275,6 +275,8 @@ def update_status(request: HttpRequest, pk: int) -> HttpResponse:
         conversation.save()
         for promise in active:
             promise.save()
+    if status == Conversation.Status.OPEN:
+        timers.ensure_timer()  # clocks may run again
     messages.success(request, f"Now {conversation.get_status_display().lower()}.")
     return redirect("followup:conversation", pk=pk)
 

@@ -196,3 +196,20 @@ def test_tracking_the_same_messages_twice_adds_nothing(ingest):
     track(ids)
     assert ReplyPromise.objects.count() == 2
     assert Conversation.objects.count() == 1
+
+
+def test_an_imported_thread_answered_in_time_counts_as_kept_not_broken(ingest):
+    # Imported days later: the reply came 20 minutes after the question, within the promise.
+    ingest(
+        [
+            message(1, minutes_ago=60 * 24 * 3),
+            message(2, direction="out", minutes_ago=60 * 24 * 3 - 20, text="It ships today."),
+            message(3, thread="T-2", minutes_ago=60 * 24 * 3),
+        ]
+    )
+    kept = ReplyPromise.objects.get(touchpoint__external_id="m-1", target="first_reply")
+    assert kept.state == PromiseState.KEPT
+    # The unanswered one broke long before it reached us: recorded broken, nobody paged.
+    broken = ReplyPromise.objects.get(touchpoint__external_id="m-3", target="first_reply")
+    assert broken.state == PromiseState.BREACHED and broken.warned_at is not None
+    assert broken.log[-1]["before_it_reached_us"] is True

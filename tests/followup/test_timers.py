@@ -154,3 +154,44 @@ def test_the_timer_keeps_one_next_sweep_scheduled(lead):
     assert (
         DBTaskResult.objects.filter(task_path__endswith="sweep_task", status="READY").count() == 1
     )
+
+
+def test_the_timer_stops_when_nothing_runs_and_forgets_its_old_runs(lead):
+    from datetime import timedelta
+
+    from django_tasks_db.models import DBTaskResult
+
+    from devotion.followup import promises
+
+    DBTaskResult.objects.filter(task_path__endswith="sweep_task").delete()
+    promises.fulfil(lead, lead.started_at + timedelta(minutes=5))
+    lead.save()
+    timers.sweep_task.call()
+    assert not DBTaskResult.objects.filter(task_path__endswith="sweep_task").exists()
+
+
+def test_a_large_batch_is_filed_by_a_task(db):
+    from django_tasks_db.models import DBTaskResult
+
+    from devotion.followup.tracking import on_stored
+    from devotion.touchpoints.signals import StoredBatch
+
+    on_stored(StoredBatch(touchpoints={"message": range(1, 5001)}))
+    queued = DBTaskResult.objects.filter(task_path__endswith="track_task")
+    assert queued.count() == 3  # 2,000 ids a task
+    assert queued.first().queue_name == "analysis"
+
+
+def test_a_sweep_schedules_its_successor_before_it_works(lead, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(task_path__endswith="sweep_task").delete()
+
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed mid-sweep")
+
+    monkeypatch.setattr(timers, "sweep", killed)
+    with pytest.raises(SystemExit):
+        timers.sweep_task.call()
+    waiting = DBTaskResult.objects.filter(task_path__endswith="sweep_task", status="READY")
+    assert waiting.count() == 1

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 
 from devotion.followup.queue import describe_left
+from devotion.lib.money import format_money
 
 register = template.Library()
 
@@ -33,10 +35,10 @@ def duration(value: timedelta | None) -> str:
 
 @register.filter
 def money(value: Decimal | None) -> str:
-    """A whole amount with thousands separators (the reporting currency is implied)."""
+    """An amount in the reporting currency, as the locale writes it."""
     if value is None:
         return "—"
-    return f"{Decimal(value):,.0f}"
+    return format_money(Decimal(value), settings.REPORTING_CURRENCY, settings.MONEY_LOCALE)
 
 
 @register.filter
