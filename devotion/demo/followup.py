@@ -123,6 +123,65 @@ def _file_everything() -> int:
     return len(ids)
 
 
+# What the team wrote back to the backlog (first name filled in), by what the customer sent.
+BACKLOG_REPLIES = {
+    True: (
+        "Hi {first}, we're sorry about this and thank you for telling us. We've looked into "
+        "it and put it right on our side; you'll get an e-mail from us once it's sorted. "
+        "If anything else comes up, just reply here.",
+        "Hi {first}, thank you for letting us know, and sorry it wasn't what you expected. "
+        "We've arranged a replacement for you and will send the tracking link as soon as it "
+        "ships.",
+    ),
+    False: (
+        "Thank you so much, {first}! It made the whole team's day. Enjoy your coffee, and "
+        "tell us what you'd like us to stock next.",
+        "Hi {first}, thanks for getting in touch. We've answered your question by e-mail and "
+        "noted it on your account; reply any time if you need anything else.",
+    ),
+}
+BACKLOG_HOURS = 20  # what arrived before then, the team had answered when the demo opens
+
+
+def _answer_backlog(now: datetime) -> int:
+    """Reply, through the product's own reply path, to what waited longer than
+    ``BACKLOG_HOURS``: a shop that uses Devotion answers its messages, so the queue opens on
+    today's work (replies about to break, one broken) and not on two weeks of backlog the
+    generator never answered. Each reply is dated a few business hours after the message, so
+    coverage has answers in time and late. Later runs find nothing old left waiting."""
+    from datetime import timedelta
+
+    from devotion.core.mail import OutboxBackend
+    from devotion.followup import replies
+
+    outbox = OutboxBackend(alias="demo")
+    staff = list(StaffMember.objects.filter(role="agent").order_by("pk"))
+    waiting = (
+        Conversation.objects.filter(
+            awaiting_reply=True, last_inbound_at__lt=now - timedelta(hours=BACKLOG_HOURS)
+        )
+        .select_related("person")
+        .order_by("pk")
+    )
+    answered = 0
+    for n, conversation in enumerate(waiting):
+        first = (conversation.person.display_name or "there").split()[0]
+        text = BACKLOG_REPLIES[conversation.negative][n % 2].format(first=first)
+        arrived = conversation.last_inbound_at or now
+        when = arrived + timedelta(hours=1 + (n * 7) % 30)
+        author = staff[n % len(staff)] if staff else None
+        replies.send(
+            conversation,
+            author,
+            text,
+            status=Conversation.Status.SOLVED,
+            now=min(when, now),
+            connection=outbox,
+        )
+        answered += 1
+    return answered
+
+
 def _writers() -> list[Person]:
     """Who writes the fresh messages: a prospect for the lead, customers with orders for the
     rest (so their story shows beside the reply box). The same people on every run."""
@@ -205,6 +264,7 @@ def ensure_followup() -> dict[str, int]:
     now = timezone.now()
     team = _team_setup()
     filed = _file_everything()
+    _answer_backlog(now)
     fresh = _fresh_messages(team, now)
     _owners()
     _assign_live()

@@ -112,11 +112,13 @@ def send(
     *,
     status: str = Conversation.Status.WAITING,
     now: datetime | None = None,
+    connection: Any = None,
 ) -> Reply:
     """Send (or record) ``text`` as our reply; the touchpoint, the reply row, the status.
 
     The e-mail goes first: if the mail server refuses it, nothing is recorded and
-    :class:`ReplyError` says why.
+    :class:`ReplyError` says why. ``connection``: the mail backend to use (default: the
+    configured one).
     """
     text = text.strip()
     if not text:
@@ -142,7 +144,10 @@ def send(
             headers=headers,
         )
         try:
-            message.send()
+            if connection is not None:
+                connection.send_messages([message])
+            else:
+                message.send()
         except Exception as exc:
             raise ReplyError(f"The mail server did not take the reply: {exc}") from exc
     # 2. The outbound touchpoint and the reply row, then tell everyone it was stored.

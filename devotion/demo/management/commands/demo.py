@@ -82,6 +82,9 @@ class Command(BaseCommand):
             f"Follow-up: {followup['waiting']:,} replies waiting in the queue, "
             f"{followup['alerts']:,} alerts sent to the outbox."
         )
+        #    The team's replies to the backlog are texts too: understood here, as the
+        #    analysis worker would (nothing new is added the second time).
+        ensure_voice()
         # 10. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
