@@ -67,6 +67,9 @@ def test_a_manager_edits_the_weights(login, manager):
     }
     assert client.post("/retention/health/", data).status_code == 302
     assert HealthWeights.current()["recency"] == 50 and HealthWeights.current()["survey"] == 0
+    from devotion.trust.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="scoring.weights_changed").exists()
     bad = client.post("/retention/health/", {**data, "recency": "-5"})
     assert bad.status_code == 200 and HealthWeights.current()["recency"] == 50
 

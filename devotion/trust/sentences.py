@@ -38,6 +38,8 @@ ACTIONS: dict[str, str] = {
     "webhook.updated": "Changed a webhook",
     "webhook.deleted": "Deleted a webhook",
     "webhook.tested": "Tested a webhook",
+    "scoring.weights_changed": "Changed the health weights",
+    "scoring.recompute": "Asked for a scoring run",
     "webhook.secret_rotated": "Rotated a webhook secret",
 }
 PAGE_VIEW = "person.view"
@@ -106,6 +108,8 @@ def _role(value: object) -> str:
 
 
 _SENTENCES: dict[str, Render] = {
+    "scoring.weights_changed": lambda e, u: mark_safe("changed the health scorecard's weights"),
+    "scoring.recompute": lambda e, u: format_html("asked for a scoring run (job #{})", e.object_id),
     "person.view": lambda e, u: format_html("viewed {}", _customer(e.object_id)),
     "person.merge": lambda e, u: format_html(
         "merged {} into {}", _customer(e.detail.get("loser_id", "?")), _person_id(e.object_id)
