@@ -67,6 +67,9 @@ def test_a_manager_edits_the_weights(login, manager):
     }
     assert client.post("/retention/health/", data).status_code == 302
     assert HealthWeights.current()["recency"] == 50 and HealthWeights.current()["survey"] == 0
+    from devotion.trust.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="scoring.weights_changed").exists()
     bad = client.post("/retention/health/", {**data, "recency": "-5"})
     assert bad.status_code == 200 and HealthWeights.current()["recency"] == 50
 
@@ -101,3 +104,21 @@ def test_the_scoring_worker_runs_a_queued_recompute(scored, login, manager):
 def test_the_nightly_run_is_at_two_in_the_morning():
     when = next_nightly()
     assert when.hour == 2 and when.minute == 0
+
+
+def test_the_customers_list_shows_and_sorts_by_health_risk_and_value(
+    scored, login, agent, django_assert_max_num_queries
+):
+    client = login(agent)
+    client.get("/customers/")  # warm the session and the facet counts
+    with django_assert_max_num_queries(12):
+        response = client.get("/customers/", {"sort": "-risk"})
+    people = response.context["people"]
+    risks = [p.churn_probability for p in people]
+    assert risks == sorted(risks, reverse=True) and risks[0] is not None
+    html = response.content.decode()
+    assert ">Health</a>" in html and ">Risk</a>" in html and ">Value</a>" in html
+    healthiest = client.get("/customers/", {"sort": "-health"}).context["people"][0]
+    assert healthiest.health_score == max(
+        Person.objects.exclude(health_score=None).values_list("health_score", flat=True)
+    )

@@ -3,6 +3,7 @@ stages moved by the rules, later data ignored, too little history said, not cras
 
 from __future__ import annotations
 
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -124,3 +125,23 @@ def test_the_cli_knows_score_and_scores():
     from devotion.cli import ALIASES
 
     assert ALIASES["score"] == "score" and ALIASES["scores"] == "scores"
+
+
+def test_order_amounts_are_read_in_the_reporting_currency(settings, make_event):
+    from decimal import Decimal
+
+    from devotion.ingest.store import ingest
+    from devotion.retention.scoring import cutoff_of, read_events
+
+    settings.FX_RATES = {"EUR": Decimal("2")}
+    ingest(
+        [
+            make_event(amount="10.00", currency="USD"),
+            make_event(amount="10.00", currency="EUR"),
+            make_event(amount="5000", currency="JPY"),  # no rate: counted, no amount
+        ]
+    )
+    events = read_events(cutoff_of(date(2025, 12, 31)))
+    amounts = sorted(events.column("amount").to_pylist(), key=lambda a: (a is None, a))
+    assert amounts[:2] == [10.0, 20.0] and amounts[2] is None
+    assert events.num_rows == 3 and set(events.column("kind").to_pylist()) == {"order"}

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
@@ -68,36 +69,53 @@ def read_events(cutoff: datetime) -> pa.Table:
     rate keeps its count but no amount)."""
     table = Touchpoint._meta.db_table
     if on_postgres():
-        day = "extract(epoch from occurred_at) / 86400.0"
+        day = "extract(epoch from occurred_at)::float8 / 86400.0"
+        amount = "amount::float8"
         survey = "coalesce(extra->>'survey', '')"
     else:
         day = "julianday(occurred_at) - 2440587.5"
+        amount = "CAST(amount AS REAL)"
         survey = "coalesce(json_extract(extra, '$.survey'), '')"
     sql = (
-        f"SELECT person_id, kind, direction, {day}, amount, currency, rating, {survey} "
-        f"FROM {table} WHERE occurred_at < %s"
+        f"SELECT person_id, kind, direction, {day}, {amount}, currency, "
+        f"CAST(rating AS REAL), {survey} FROM {table} WHERE occurred_at < %s"
     )
-    columns: list[list[Any]] = [[] for _ in range(8)]
+    names = ("person_id", "kind", "direction", "day", "amount", "currency", "rating", "survey")
+    types = (
+        pa.int64(),
+        pa.string(),
+        pa.string(),
+        pa.float64(),
+        pa.float64(),
+        pa.string(),
+        pa.float64(),
+        pa.string(),
+    )
+    # Each fetched chunk becomes columnar at once: no Python list of ten million values.
+    chunks: list[pa.RecordBatch] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, [db_datetime(cutoff)])
         while rows := cursor.fetchmany(FETCH):
-            for i, values in enumerate(zip(*rows, strict=True)):
-                columns[i].extend(values)
-    person, kind, direction, days, amount, currency, rating, surveys = columns
-    amounts = np.array([float(a) if a is not None else np.nan for a in amount], dtype=float)
-    codes = np.array(currency, dtype=object)
-    for code in set(currency) - {"", settings.REPORTING_CURRENCY}:
+            columns = zip(*rows, strict=True)
+            arrays = [pa.array(col, t) for col, t in zip(columns, types, strict=True)]
+            chunks.append(pa.RecordBatch.from_arrays(arrays, names=names))
+    schema = pa.schema(list(zip(names, types, strict=True)))
+    table_ = pa.Table.from_batches(chunks, schema=schema)
+    amounts = table_.column("amount").to_numpy(zero_copy_only=False).astype(float)
+    currency = table_.column("currency")
+    for code in set(currency.unique().to_pylist()) - {"", None, settings.REPORTING_CURRENCY}:
         rate = settings.FX_RATES.get(code)
-        amounts[codes == code] *= float(rate) if rate is not None else np.nan
+        mask = np.asarray(pc.equal(currency, code).to_numpy(zero_copy_only=False), dtype=bool)
+        amounts[mask] *= float(rate) if rate is not None else np.nan
     return pa.table(
         {
-            "person_id": pa.array(person, pa.int64()),
-            "kind": pa.array(kind, pa.string()),
-            "direction": pa.array(direction, pa.string()),
-            "day": pa.array(np.asarray(days, dtype=float), pa.float64()),
+            "person_id": table_.column("person_id"),
+            "kind": table_.column("kind"),
+            "direction": table_.column("direction"),
+            "day": table_.column("day"),
             "amount": pa.array(amounts, pa.float64(), from_pandas=True),
-            "rating": pa.array(rating, pa.float64()),
-            "survey": pa.array([str(s) for s in surveys], pa.string()),
+            "rating": table_.column("rating"),
+            "survey": table_.column("survey"),
         }
     )
 

@@ -17,6 +17,7 @@ from devotion.people.models import Stage
 from devotion.retention.models import HealthWeights, ScoringModel, ScoringRun
 from devotion.retention.tasks import start_recompute
 from devotion.team.permissions import role_required
+from devotion.trust.models import AuditEvent
 
 
 class WeightsForm(forms.Form):
@@ -49,6 +50,7 @@ def health_settings(request: HttpRequest) -> HttpResponse:
             HealthWeights.objects.create(
                 weights=weights, updated_by=request.user if request.user.is_authenticated else None
             )
+            AuditEvent.record("scoring.weights_changed", actor=request.user, weights=weights)
             messages.success(request, "Weights saved. They apply from the next scoring run.")
             return redirect("retention-health")
     else:
@@ -70,7 +72,7 @@ def health_settings(request: HttpRequest) -> HttpResponse:
             "model": model,
             "runs": runs,
             "stage_rules": [(labels.get(k, k), rule) for k, rule in STAGE_RULES.items()],
-            "defaults": health.DEFAULT_WEIGHTS,
+            "defaults": [(health.LABELS[k], v) for k, v in health.DEFAULT_WEIGHTS.items()],
         },
     )
 
@@ -80,4 +82,5 @@ def health_settings(request: HttpRequest) -> HttpResponse:
 def recompute(request: HttpRequest) -> HttpResponse:
     # Queue a run on the scoring worker and follow it on the job page (progress bar, log).
     job = start_recompute(request.user, retrain=request.POST.get("retrain") == "1")
+    AuditEvent.record("scoring.recompute", actor=request.user, object_type="job", object_id=job.pk)
     return redirect("job", job_id=job.pk)

@@ -39,6 +39,8 @@ ACTIONS: dict[str, str] = {
     "webhook.updated": "Changed a webhook",
     "webhook.deleted": "Deleted a webhook",
     "webhook.tested": "Tested a webhook",
+    "scoring.weights_changed": "Changed the health weights",
+    "scoring.recompute": "Asked for a scoring run",
     "webhook.secret_rotated": "Rotated a webhook secret",
     "survey.created": "Created a survey",
     "survey.sent": "Sent a survey",
@@ -126,6 +128,8 @@ _SENTENCES: dict[str, Render] = {
     "reply.send": lambda e, u: format_html(
         'replied in <a href="/queue/{}/">conversation #{}</a>', e.object_id, e.object_id
     ),
+    "scoring.weights_changed": lambda e, u: mark_safe("changed the health scorecard's weights"),
+    "scoring.recompute": lambda e, u: format_html("asked for a scoring run (job #{})", e.object_id),
     "person.view": lambda e, u: format_html("viewed {}", _customer(e.object_id)),
     "person.merge": lambda e, u: format_html(
         "merged {} into {}", _customer(e.detail.get("loser_id", "?")), _person_id(e.object_id)

@@ -26,7 +26,13 @@ from devotion.web.forms import SORT_COLUMNS
 # filters and give the unfiltered page count, nothing more.
 FACETS_KEY = "web:customer-facets"
 FACETS_SECONDS = 300
-NULLABLE = {"first_seen_at", "last_activity_at"}
+NULLABLE = {
+    "first_seen_at",
+    "last_activity_at",
+    "health_score",
+    "churn_probability",
+    "lifetime_value",
+}
 COLUMNS = (
     "id",
     "display_name",
@@ -41,6 +47,9 @@ COLUMNS = (
     "spend_incomplete",
     "last_activity_at",
     "first_seen_at",
+    "health_score",
+    "churn_probability",
+    "lifetime_value",
 )
 
 
@@ -110,7 +119,7 @@ def page_rows(
 ) -> tuple[list[Person], bool]:
     """``size`` people from ``offset`` in ``sort`` order, and whether more follow.
 
-    People without a value for a date sort (never active, first seen unknown) come after
+    People without a value for a date or score sort (never active, not scored) come after
     everyone else in both directions. They are read as a second range instead of
     ``NULLS LAST``, which PostgreSQL cannot answer from a plain index.
     """

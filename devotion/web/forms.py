@@ -15,6 +15,10 @@ SORT_COLUMNS = {
     "spend": "total_spent",
     "since": "first_seen_at",
     "activity": "last_activity_at",
+    # Scores (retention): null until scored, listed after the scored in both directions.
+    "health": "health_score",
+    "risk": "churn_probability",
+    "value": "lifetime_value",
 }
 SORTS = {f"{d}{name}": name for name in SORT_COLUMNS for d in ("", "-")}
 # Older links ("?sort=recent") keep working.
