@@ -4,11 +4,15 @@
 # Test that uv runs, not just that it exists: a pyenv shim can exist for another Python.
 UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 
+# Extra flags for the sync every target does first: .ci/run sets --extra spark, which a plain
+# sync would uninstall again (uv sync removes what the lock's default set does not name).
+UV_SYNC_FLAGS ?=
+
 .PHONY: demo test lint check sync browser-test fuzz
 
 sync:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --quiet $(UV_SYNC_FLAGS)
 
 demo: sync
 	$(UV) run --locked devotion demo
