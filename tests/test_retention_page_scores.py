@@ -62,7 +62,7 @@ def hand_scored():
         segments={"At risk": 2, "Champions": 1, "Lost": 1},
     )
     people = {
-        # value at risk: 0.6 × 1000 = 600, 0.9 × 100 = 90, 0.55 × 2000 = 1100; 0.1 × 5000 low risk
+        # value at risk: 0.6 x 1000 = 600, 0.9 x 100 = 90, 0.55 x 2000 = 1100; 0.1 x 5000 low risk
         "Ann Archer": _person("Ann Archer", 0.6, "1000.00"),
         "Bo Baker": _person("Bo Baker", 0.9, "100.00", "Lost"),
         "Cy Cooper": _person("Cy Cooper", 0.55, "2000.00"),

@@ -146,9 +146,10 @@ def calibration_chart(title: str, points: Sequence[tuple[float, float, int]]) ->
 
     body = _y_axis(1.0, True)
     for i in range(5):
+        anchor = "end" if i == 4 else "middle"  # 100 % stays inside the drawing
         body.append(
             f'<text x="{x(i / 4):.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="12" fill="{INK}" '
-            f'text-anchor="middle">{i * 25}%</text>'
+            f'text-anchor="{anchor}">{i * 25}%</text>'
         )
     body.append(
         f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" '
