@@ -182,9 +182,7 @@ def test_score_fields_are_not_scored_yet_until_a_scoring_run_fills_them(crowd):
             segment_people(segment)
     assert set(live_counts(segments.values()).values()) == {None}
     # After a run, the fields this installation has work; the others still wait.
-    ScoreSnapshot.objects.create(
-        person=crowd["ann"], computed_at=timezone.now(), health_score=80
-    )
+    ScoreSnapshot.objects.create(person=crowd["ann"], computed_at=timezone.now(), health_score=80)
     Person.objects.filter(pk=crowd["ann"].pk).update(health_score=80)
     counts = live_counts(segments.values())
     for name, segment in segments.items():

@@ -16,7 +16,7 @@ from devotion.demo.followup import ensure_followup
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.retention import ensure_retention
-from devotion.demo.retention_page import ensure_segment_movement
+from devotion.demo.retention_page import ensure_at_risk_owners, ensure_segment_movement
 from devotion.demo.scoring import ensure_scores
 from devotion.demo.surveys import ensure_surveys
 from devotion.demo.texts import BUSINESS_NAME
@@ -85,6 +85,8 @@ class Command(BaseCommand):
             f"Follow-up: {followup['waiting']:,} replies waiting in the queue, "
             f"{followup['alerts']:,} alerts sent to the outbox."
         )
+        # 9b. The team takes on the most valuable customers at risk (Retention's at-risk list).
+        ensure_at_risk_owners()
         # 10. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
