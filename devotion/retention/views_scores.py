@@ -47,7 +47,7 @@ def _value_at_risk() -> Any:
 
 def scored_people() -> QuerySet[Person]:
     """Live people with a churn probability from the latest scoring run."""
-    return Person.objects.filter(merged_into__isnull=True, churn_probability__isnull=False)
+    return Person.objects.live().filter(churn_probability__isnull=False)
 
 
 def latest_runs() -> tuple[ScoringRun | None, ScoringRun | None]:
