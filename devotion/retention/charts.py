@@ -126,3 +126,45 @@ def bar_chart(
             f'fill="{INK}" text-anchor="middle">{escape(label)}</text>'
         )
     return _frame(title, body)
+
+
+def calibration_chart(title: str, points: Sequence[tuple[float, float, int]]) -> SafeString:
+    """Predicted against observed share, both 0-100 %: one dot per risk band (sized by its
+    people), and the diagonal a perfectly calibrated model would sit on.
+
+    >>> svg = calibration_chart("Calibration", [(0.1, 0.12, 40), (0.7, 0.6, 10)])
+    >>> svg.count("<circle") == 2 and "<line" in svg
+    True
+    """
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(v: float) -> float:
+        return LEFT + plot_w * min(max(v, 0.0), 1.0)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - plot_h * min(max(v, 0.0), 1.0)
+
+    body = _y_axis(1.0, True)
+    for i in range(5):
+        anchor = "end" if i == 4 else "middle"  # 100 % stays inside the drawing
+        body.append(
+            f'<text x="{x(i / 4):.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="12" fill="{INK}" '
+            f'text-anchor="{anchor}">{i * 25}%</text>'
+        )
+    body.append(
+        f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" '
+        f'stroke="{FAINT}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+    )
+    most = max((count for _, _, count in points), default=1) or 1
+    ordered = sorted(points)
+    if len(ordered) > 1:
+        line = " ".join(f"{x(p):.1f},{y(o):.1f}" for p, o, _ in ordered)
+        body.append(f'<polyline fill="none" stroke="{ACCENT}" stroke-width="1.5" points="{line}"/>')
+    for predicted, observed, count in ordered:
+        radius = 3 + 5 * (count / most) ** 0.5
+        note = f"predicted {predicted:.0%}, observed {observed:.0%}, {count:,} people"
+        body.append(
+            f'<circle cx="{x(predicted):.1f}" cy="{y(observed):.1f}" r="{radius:.1f}" '
+            f'fill="{ACCENT}" fill-opacity="0.75"><title>{escape(note)}</title></circle>'
+        )
+    return _frame(title, body)

@@ -17,12 +17,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from devotion.core import jobs
 from devotion.core.models import Job
 from devotion.lib import money
 from devotion.lib.csvsafe import csv_lines
 from devotion.people.models import Person
-from devotion.retention import analysis
+from devotion.retention import analysis, tasks
 from devotion.retention.charts import Series, bar_chart, line_chart
 from devotion.retention.forms import SegmentForm, SpendForm
 from devotion.retention.models import RetentionReport, RetentionSpend, Segment
@@ -36,6 +35,7 @@ from devotion.retention.segments import (
     scores_computed,
     segment_people,
 )
+from devotion.retention.views_scores import score_sections
 from devotion.team.permissions import has_role, role_required
 from devotion.trust.models import AuditEvent
 
@@ -218,8 +218,12 @@ def retention(request: HttpRequest) -> HttpResponse:
     defectors = data.get("defectors", [])[:LISTED]
     people = _people([f["person"] for f in flags] + [d["person"] for d in defectors])
     builtin_ids = {s.builtin: s.pk for s in Segment.objects.exclude(builtin="")}
+    # 3. A recompute under way: the scoring and the analysis it queues after.
     running = (
-        Job.objects.filter(kind=analysis.KIND, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        Job.objects.filter(
+            kind__in=[tasks.KIND, analysis.KIND],
+            status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+        )
         .order_by("-pk")
         .first()
     )
@@ -235,6 +239,8 @@ def retention(request: HttpRequest) -> HttpResponse:
         "builtin_ids": builtin_ids,
         "running": running,
         "can_edit": has_role(request.user, "manager"),
+        # 4. The scoring sections, from the latest scoring run (never computed here).
+        **score_sections(request),
     }
     return render(request, "retention/page.html", context)
 
@@ -242,10 +248,13 @@ def retention(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("manager")
 def recompute(request: HttpRequest) -> HttpResponse:
-    # Queue the analysis for the worker; the page shows it running until a report lands.
-    job = analysis.create_job(request.user)
-    jobs.enqueue(job, analysis.analyse_retention)
-    messages.success(request, "The retention analysis is queued; this page updates when done.")
+    # Queue scoring, which queues the retention analysis when it ends (the analysis reads the
+    # fresh scores); the page shows them running until a report lands.
+    tasks.start_recompute(request.user)
+    messages.success(
+        request,
+        "Scoring and then the retention analysis are queued; this page updates when done.",
+    )
     return redirect("retention")
 
 

@@ -16,6 +16,7 @@ from devotion.demo.followup import ensure_followup
 from devotion.demo.generator import SIZES, generate
 from devotion.demo.loading import ensure_imports, ensure_logins, ensure_mail, is_loaded, load
 from devotion.demo.retention import ensure_retention
+from devotion.demo.retention_page import ensure_at_risk_owners, ensure_segment_movement
 from devotion.demo.scoring import ensure_scores
 from devotion.demo.surveys import ensure_surveys
 from devotion.demo.texts import BUSINESS_NAME
@@ -72,6 +73,8 @@ class Command(BaseCommand):
         )
         # 7. Everyone scored (health, risk, value, segments), with a few satisfied defectors.
         self.stdout.write(ensure_scores())
+        # 7b. A scoring run a month earlier, so the Retention page shows segment movement.
+        self.stdout.write(ensure_segment_movement())
         # 8. Retention: win-backs with coupons, quiet promoters, segments, a year of spend,
         #    and the retention analysis over it all.
         ensure_retention(seed=options["seed"])
@@ -85,6 +88,8 @@ class Command(BaseCommand):
         #    The team's replies to the backlog are texts too: understood here, as the
         #    analysis worker would (nothing new is added the second time).
         ensure_voice()
+        # 9b. The team takes on the most valuable customers at risk (Retention's at-risk list).
+        ensure_at_risk_owners()
         # 10. What is there now, where to look, and how to log in.
         self._summary(time.monotonic() - started)
         self.stdout.write(f"\nOpen {url} and log in as:")
