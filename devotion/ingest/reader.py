@@ -504,9 +504,14 @@ class Reader:
                 cells = put_back_breaks(cells)
             taken = feed.taken  # cleared when the next record starts
             line = start + len(taken) - 1
-            if len(taken) > 1 and (error or len(cells) != (width + 2 if report else width)):
-                # A quote opened and never closed (or closed rows later) swallowed the lines
-                # after it: reject the line where it opened and read the rest again.
+            if len(taken) > 1 and (
+                error
+                or len(cells) != (width + 2 if report else width)
+                or not _well_formed(taken, reader.dialect)
+            ):
+                # A quote opened and never closed (or closed rows later, where a quote is
+                # followed by more than a delimiter: no writer's quoted cell ends so) swallowed
+                # the lines after it: reject the line where it opened and read the rest again.
                 opened = _unclosed_quote(taken[0], reader.dialect)
                 if opened is not None:
                     names = [*REJECTS_COLUMNS, *header] if report else header
@@ -664,6 +669,23 @@ def stand_in_breaks(line: str) -> tuple[str, bool]:
 def put_back_breaks(cells: list[str]) -> list[str]:
     """Cells read from lines with stand-ins, with their line breaks back."""
     return [cell.translate(_PUT_BACK) for cell in cells]
+
+
+def _well_formed(lines: list[str], dialect: Any) -> bool:
+    r"""Whether ``lines`` (one record) are strict CSV: every quoted cell closes right before
+    a delimiter or the line end.
+
+    >>> _well_formed(['1,"two\n', 'lines",3\n'], "excel")
+    True
+    >>> _well_formed(['"-0,a\n', '"x"y,b\n'], "excel")
+    False
+    """
+    try:
+        for _ in csv.reader(lines, dialect, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
 
 
 def _unclosed_quote(line: str, dialect: Any) -> int | None:
