@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import Phase, event, given, settings
 from hypothesis import strategies as st
 
 from devotion.ingest.columnar import scan, store
@@ -36,6 +36,12 @@ from devotion.people.models import Identity, Person
 from tests.hostile import hostile_text, very_long
 from tests.test_import_columnar import _state, _wipe
 
+# PROPS_NO_SHRINK=1: stop at the first failing file, unshrunk (shrinking one takes minutes).
+_NO_SHRINK: dict = (
+    {"phases": [Phase.generate], "report_multiple_bugs": False}
+    if os.environ.get("PROPS_NO_SHRINK")
+    else {}
+)
 SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "samples"
 CASES = [
     (name, kind)
@@ -272,13 +278,21 @@ def _check_one_file(tmp_path: Path, source: str, kind: str, file: File, **option
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("source", "kind"), CASES)
-def test_every_importer_accounts_for_every_row_of_a_hostile_file(tmp_path, source, kind):
-    @settings(max_examples=_examples(source))
+def test_every_importer_accounts_for_every_row_of_a_hostile_file(
+    tmp_path, record_property, source, kind
+):
+    examples = []
+
+    @settings(max_examples=_examples(source), **_NO_SHRINK)
     @given(file=files(source, kind))
     def check(file: File) -> None:
+        examples.append(1)
         _check_one_file(tmp_path, source, kind, file)
 
-    check()
+    try:
+        check()
+    finally:  # the count per source goes to the log (tests/conftest.py)
+        record_property("importer_examples", (source, len(examples)))
 
 
 # -- the columnar lane ----------------------------------------------------------------------
@@ -318,10 +332,15 @@ def _outcome(path: Path, *, lane: bool) -> tuple:
 # As a user runs an import: outside a transaction (the lane attaches a scratch SQLite file,
 # which SQLite only allows outside one).
 @pytest.mark.django_db(transaction=True)
-def test_the_columnar_lane_stores_what_the_general_path_stores(tmp_path, small_lane):
-    @settings(max_examples=_examples("lane"))
+def test_the_columnar_lane_stores_what_the_general_path_stores(
+    tmp_path, record_property, small_lane
+):
+    examples = []
+
+    @settings(max_examples=_examples("lane"), **_NO_SHRINK)
     @given(file=files("generic", "orders", columns=scan.COLUMNS, grouped=True))
     def check(file: File) -> None:
+        examples.append(1)
         path = tmp_path / "orders.csv"
         path.write_bytes(file.data)
         general = _outcome(path, lane=False)
@@ -334,4 +353,7 @@ def test_the_columnar_lane_stores_what_the_general_path_stores(tmp_path, small_l
             assert (again.accepted, _report(again)) == (0, general[1])
             assert _state() == general[2]
 
-    check()
+    try:
+        check()
+    finally:
+        record_property("importer_examples", ("generic (both lanes)", len(examples)))
