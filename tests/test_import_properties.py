@@ -13,7 +13,8 @@ maybe a byte-order mark.
 
 How many examples run comes from the Hypothesis profile (tests/conftest.py): a few in
 ``make test``, many in CI (HYPOTHESIS_PROFILE=ci), spread so each source gets about as many
-(``_examples``). ``--hypothesis-show-statistics`` prints them per source and kind.
+(``_examples``). The run's last lines count the files imported per source (tests/conftest.py);
+``--hypothesis-show-statistics`` (without ``-n``) gives them per source and kind.
 """
 
 from __future__ import annotations
