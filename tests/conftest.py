@@ -41,6 +41,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line in the log: how many files the importer property tests imported per source
+    (tests/test_import_properties.py records them; xdist carries them to this process),
+    and how many of those tests failed."""
+    examples: dict[str, int] = {}
+    failed = 0
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", []):
+                if name == "importer_examples" and report.when == "call":
+                    examples[value[0]] = examples.get(value[0], 0) + value[1]
+                    failed += outcome == "failed"
+    if examples:
+        counts = ", ".join(f"{source} {count:,}" for source, count in sorted(examples.items()))
+        terminalreporter.write_line(
+            f"Importer property tests: files imported per source: {counts}; "
+            f"{sum(examples.values()):,} in all; {failed} failed "
+            f"(HYPOTHESIS_PROFILE={os.environ.get('HYPOTHESIS_PROFILE', 'default')})"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, settings):
     """Keep caches and files of each test in its own folder; use a per-test cache."""

@@ -824,3 +824,27 @@ def test_an_order_channel_named_by_its_platform_takes_the_general_path(tmp_path,
     assert lane_use["chunks"] == 0
     assert (lane, lane_counts) == (general, general_counts)
     assert Touchpoint.objects.get(external_id="o-50").extra == {"platform": "instagram"}
+
+
+# Found by the importer property tests (tests/test_import_properties.py): the lane read the
+# file's lines again splitting at a CR inside a quoted cell, so every later row was read
+# shifted (a crash, "zip() argument 2 is shorter than argument 1").
+def test_a_cr_inside_a_quoted_cell_leaves_the_later_rows_in_place(tmp_path, lane_use):
+    rows = [*CLEAN[:4], 'o-5,2025-02-01T10:00:00Z,cr@example.com,,,"Cr\rLf",,,,,1,USD,,,,,',
+            DOUBTFUL[0], *CLEAN[5:]]  # fmt: skip
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, rows)
+    assert (lane, lane_counts) == (general, general_counts)
+    assert [line.split(",")[0] for line in lane_counts[0][3][1:]] == ["7"]  # o-10's line
+    assert lane_use["chunks"] >= 1
+    assert Person.objects.get(primary_email="cr@example.com").display_name == "Cr\rLf"
+
+
+def test_order_ids_that_differ_only_in_whitespace_are_one_order_either_way(tmp_path, lane_use):
+    # The general path groups rows by the id stripped of all whitespace; the lane compared
+    # ids trimmed of spaces only, so a chunk could end inside such an order (here after o-9's
+    # first row, the fourth order of the first chunk).
+    rows = [*CLEAN[:4], "o-9,2025-03-03T11:00:00Z,max@example.com,,,Max,,,,,1,USD,SKU-5,Pen,1,1,",
+            "\to-9,,,,,,,,,,,,SKU-6,Ink,1,2,", *CLEAN_MORE]  # fmt: skip
+    lane, general, lane_counts, general_counts = _both_ways(tmp_path, rows)
+    assert (lane, lane_counts) == (general, general_counts)
+    assert OrderLine.objects.filter(touchpoint__external_id="o-9").count() == 2

@@ -55,3 +55,23 @@ def test_a_quoted_cell_spanning_lines_still_imports_as_one_cell(tmp_path):
     )
     result = Importer("tickets").run(path)
     assert (result.accepted, result.rejected) == (2, 0)
+
+
+def test_a_stray_quote_closed_by_a_quote_inside_a_later_cell_still_rejects_only_its_line(
+    tmp_path,
+):
+    # Found by the importer property tests: the quote opened on line 2 "closed" at the quote
+    # inside Bob"s name, and the merged row happened to have six cells, so two rows became
+    # one record (its counts no longer added up to the rows). No writer ends a quoted cell
+    # with a quote followed by more text: such a record is read as a stray quote.
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "external_id,occurred_at,email,name,amount,currency\n"
+        'o-1,2025-05-01,ada@example.com,"Ada,10,USD\n'
+        'o-2,2025-05-01,bob@example.com,Bob"s,10,USD\n',
+        encoding="utf-8",
+    )
+    result = Importer("orders").run(path)
+    assert (result.accepted, result.rejected) == (1, 1), result.preview
+    assert result.preview[0]["line"] == 2
+    assert Touchpoint.objects.get().external_id == "o-2"

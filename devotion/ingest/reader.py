@@ -501,18 +501,23 @@ class Reader:
             except csv.Error as exc:
                 cells, error = [], f"unreadable CSV: {exc}"
             if feed.stray:
-                cells = _put_back(cells)
+                cells = put_back_breaks(cells)
             taken = feed.taken  # cleared when the next record starts
             line = start + len(taken) - 1
-            if len(taken) > 1 and (error or len(cells) != (width + 2 if report else width)):
-                # A quote opened and never closed (or closed rows later) swallowed the lines
-                # after it: reject the line where it opened and read the rest again.
+            if len(taken) > 1 and (
+                error
+                or len(cells) != (width + 2 if report else width)
+                or not _well_formed(taken, reader.dialect)
+            ):
+                # A quote opened and never closed (or closed rows later, where a quote is
+                # followed by more than a delimiter: no writer's quoted cell ends so) swallowed
+                # the lines after it: reject the line where it opened and read the rest again.
                 opened = _unclosed_quote(taken[0], reader.dialect)
                 if opened is not None:
                     names = [*REJECTS_COLUMNS, *header] if report else header
                     column = names[opened].strip() if opened < len(names) else f"{opened + 1}"
                     raw = next(csv.reader([taken[0].rstrip("\r\n")], reader.dialect), [])
-                    raw = _put_back(raw) if feed.stray else raw
+                    raw = put_back_breaks(raw) if feed.stray else raw
                     feed.push_back(1)
                     line = start
                     yield Record(
@@ -604,7 +609,7 @@ class Reader:
 # with CR line ends) is part of a cell that its writer did not quote, as writers that quote
 # only their own line end do (Python's csv module among them). The CSV reader would take it
 # for the end of the row and refuse the rest ("new-line character seen in unquoted field"),
-# so it reads a stand-in, put back in the cells afterwards (see _Lines).
+# so it reads a stand-in, put back in the cells afterwards (see :func:`stand_in_breaks`).
 _STAND_INS = str.maketrans({"\r": "\ufdd0", "\n": "\ufdd1"})
 _PUT_BACK = str.maketrans({"\ufdd0": "\r", "\ufdd1": "\n"})
 
@@ -613,7 +618,7 @@ class _Lines:
     """The physical lines the CSV reader reads, remembering those of the record being read
     (``taken``), so that lines a stray quote swallowed can be read again (``push_back``).
     ``stray``: a line of the record being read had a line break inside it, read as a
-    stand-in (:data:`_STAND_INS`): its cells need :func:`_put_back`."""
+    stand-in (:data:`_STAND_INS`): its cells need :func:`put_back_breaks`."""
 
     def __init__(self, lines: Iterator[str]) -> None:
         self._lines = lines
@@ -629,7 +634,7 @@ class _Lines:
         if self._again:
             line, stray = self._again.pop()
         else:
-            line, stray = _stand_in(next(self._lines))
+            line, stray = stand_in_breaks(next(self._lines))
         self.taken.append(line)
         self._strays.append(stray)
         self.stray = self.stray or stray
@@ -642,14 +647,15 @@ class _Lines:
 
     def push_back(self, first: int) -> None:
         """Read the record's lines from its ``first`` (0-based) again."""
-        self._again.extend(reversed(list(zip(self.taken[first:], self._strays[first:]))))
+        pairs = zip(self.taken[first:], self._strays[first:], strict=True)
+        self._again.extend(reversed(list(pairs)))
 
 
-def _stand_in(line: str) -> tuple[str, bool]:
+def stand_in_breaks(line: str) -> tuple[str, bool]:
     r"""``line`` with the line breaks inside it (not its line end) read as stand-ins, and
     whether it had any. A line already holding a stand-in keeps its breaks.
 
-    >>> _stand_in("a,b\rc\n"), _stand_in("a,b\r\n"), _stand_in("a\nb\r")
+    >>> stand_in_breaks("a,b\rc\n"), stand_in_breaks("a,b\r\n"), stand_in_breaks("a\nb\r")
     (('a,b\ufdd0c\n', True), ('a,b\r\n', False), ('a\ufdd1b\r', True))
     """
     end = len(line) - (2 if line.endswith("\r\n") else 1 if line.endswith(("\r", "\n")) else 0)
@@ -660,9 +666,26 @@ def _stand_in(line: str) -> tuple[str, bool]:
     return line[:end].translate(_STAND_INS) + line[end:], True
 
 
-def _put_back(cells: list[str]) -> list[str]:
+def put_back_breaks(cells: list[str]) -> list[str]:
     """Cells read from lines with stand-ins, with their line breaks back."""
     return [cell.translate(_PUT_BACK) for cell in cells]
+
+
+def _well_formed(lines: list[str], dialect: Any) -> bool:
+    r"""Whether ``lines`` (one record) are strict CSV: every quoted cell closes right before
+    a delimiter or the line end.
+
+    >>> _well_formed(['1,"two\n', 'lines",3\n'], "excel")
+    True
+    >>> _well_formed(['"-0,a\n', '"x"y,b\n'], "excel")
+    False
+    """
+    try:
+        for _ in csv.reader(lines, dialect, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
 
 
 def _unclosed_quote(line: str, dialect: Any) -> int | None:
@@ -750,4 +773,6 @@ __all__ = [
     "detect_format",
     "looks_like",
     "open_file",
+    "put_back_breaks",
+    "stand_in_breaks",
 ]

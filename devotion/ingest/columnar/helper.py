@@ -13,7 +13,7 @@ from typing import Any
 
 from devotion.ingest.columnar.prepare import NotFast, prepare
 from devotion.ingest.columnar.scan import Chunk, ColumnarFile, _first_line
-from devotion.ingest.reader import Record
+from devotion.ingest.reader import Record, put_back_breaks, stand_in_breaks
 from devotion.people.spend import Rates
 
 
@@ -59,7 +59,9 @@ class FileRows:
     def __init__(self, path: Path) -> None:
         self.header, self.delimiter = _first_line(path)
         self.names = [name.strip().lower() for name in self.header]
-        self._file = path.open(encoding="utf-8-sig", newline="")
+        # Lines end at LF only, as the scan counted them: a CR inside a quoted cell must not
+        # start a new one (newline="" would split there and read every later row shifted).
+        self._file = path.open(encoding="utf-8-sig", newline="\n")
         self._next = 0  # the data row the file is at (0-based)
         next(self._file)  # the header
 
@@ -75,12 +77,17 @@ class FileRows:
         )
         self._next = chunk.last_row + 1
         keys = self.names
-        return [
-            Record([n + 2], [dict(zip(keys, cells, strict=True))], [cells])
-            for n, cells in enumerate(
-                csv.reader(lines, delimiter=self.delimiter), start=chunk.first_row
-            )
-        ]
+        # One line is one row here; a line break left unquoted inside a cell stays in it,
+        # as the general path reads it.
+        read = [stand_in_breaks(line) for line in lines]
+        rows = csv.reader((line for line, _ in read), delimiter=self.delimiter)
+        records = []
+        for n, ((_, stray), cells) in enumerate(
+            zip(read, rows, strict=True), start=chunk.first_row
+        ):
+            cells = put_back_breaks(cells) if stray else cells
+            records.append(Record([n + 2], [dict(zip(keys, cells, strict=True))], [cells]))
+        return records
 
 
 __all__ = ["FileRows", "serve_chunks"]

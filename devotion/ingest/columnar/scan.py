@@ -60,6 +60,8 @@ _ODD_SPACE = (
     r"[\x00-\x1f\x7f-\x{a0}\x{1680}\x{2000}-\x{200a}"
     r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 )
+# What Python's str.strip() removes (DuckDB's trim() removes only spaces unless told).
+_PYTHON_SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 # The same, as UTF-8 bytes in a file (a carriage return is checked apart, see _scan), and the
 # bytes that start them: a block with none of those has none of them.
 _ODD_SPACE_UTF8 = re.compile(
@@ -343,14 +345,16 @@ class ColumnarFile:
             FROM typed
             """
         )
-        # A new order starts where the order id changes (or is empty).
+        # A new order starts where the order id changes (or is empty), compared as the
+        # general path groups rows: stripped of all that Python calls whitespace (" -2" and
+        # "\r-2" are one order there; a chunk must not end between them).
         self.db.execute(
-            """
+            f"""
             CREATE TABLE rows AS
-            SELECT n, sum(CASE WHEN external_id <> '' AND external_id = previous_id
+            SELECT n, sum(CASE WHEN order_id <> '' AND order_id = previous_id
                                THEN 0 ELSE 1 END) OVER (ORDER BY n) AS o
-            FROM (SELECT n, external_id, lag(external_id) OVER (ORDER BY n) AS previous_id
-                  FROM typed)
+            FROM (SELECT n, order_id, lag(order_id) OVER (ORDER BY n) AS previous_id
+                  FROM (SELECT n, trim(external_id, '{_PYTHON_SPACE}') AS order_id FROM typed))
             """
         )
         self.db.execute(
@@ -486,7 +490,8 @@ class ColumnarFile:
         """The chunk's rows as cells (trimmed), as csv reads them, with '' added at the end
         where the file lacks one of :data:`COLUMNS`."""
         if self._file is None:
-            self._file = self.path.open(encoding="utf-8-sig", newline="")
+            # Lines end at LF only, as _scan counted them (see helper.FileRows).
+            self._file = self.path.open(encoding="utf-8-sig", newline="\n")
             next(self._file)  # the header
         if chunk.first_row < self._next:
             raise ValueError("chunks must be read in file order")
