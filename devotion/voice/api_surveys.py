@@ -60,7 +60,7 @@ class SurveyListOut(Schema):
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null: last.")
 
 
-class PointOut(Schema):
+class SurveyPointOut(Schema):
     period_start: date
     score: float
     count: int = Field(description="Answers behind this point.")
@@ -68,14 +68,14 @@ class PointOut(Schema):
 
 class SurveyDetailOut(SurveyOut):
     period: Literal["week", "month"]
-    over_time: list[PointOut]
+    over_time: list[SurveyPointOut]
     groups: dict[str, int] = Field(
         description="Answers per group: promoter/passive/detractor (NPS), satisfied/neutral/"
         "unsatisfied (CSAT), easy/neutral/hard (CES)."
     )
 
 
-class AnalysisOut(Schema):
+class SurveyAnalysisOut(Schema):
     sentiment: float | None = Field(description="-1 (negative) to 1 (positive).")
     topic: str
     emotions: dict[str, float]
@@ -91,7 +91,9 @@ class ResponseOut(Schema):
     answered_at: datetime
     times_answered: int = Field(description="How often the person answered (the last counts).")
     touchpoint_id: int | None = Field(description="The survey_answer touchpoint on the timeline.")
-    analysis: AnalysisOut | None = Field(description="The text analysis of the comment, if any.")
+    analysis: SurveyAnalysisOut | None = Field(
+        description="The text analysis of the comment, if any."
+    )
 
 
 class ResponseListOut(Schema):
