@@ -14,6 +14,7 @@ from devotion.api.auth import ApiKeyAuth
 from devotion.api.people import decode_cursor, encode_cursor
 from devotion.api.schemas import ErrorOut
 from devotion.people.models import Person, Stage
+from devotion.retention.models import PERSON_SCORE_FIELDS
 
 router = Router(tags=["scores"], auth=ApiKeyAuth("people:read"))
 _ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
@@ -50,19 +51,7 @@ class ScoresQuery(Schema):
     cursor: str | None = Field(None, description="next_cursor of the previous page.")
 
 
-_FIELDS = (
-    "id",
-    "primary_email",
-    "health_score",
-    "churn_probability",
-    "expected_purchases_90d",
-    "expected_purchases_365d",
-    "lifetime_value",
-    "rfm_segment",
-    "cluster",
-    "stage",
-    "scored_at",
-)
+_FIELDS = PERSON_SCORE_FIELDS
 
 
 @router.get(

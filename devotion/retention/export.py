@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from devotion.lib.csvsafe import SafeWriter
 from devotion.people.models import Person
+from devotion.retention.models import PERSON_SCORE_FIELDS
 
 EXPORT_COLUMNS = (
     "person_id",
@@ -26,20 +27,7 @@ EXPORT_COLUMNS = (
     "computed_at",
 )
 MORE_COLUMNS = ("display_name", "order_count", "total_spent", "country")
-_FIELDS = (
-    "id",
-    "primary_email",
-    "health_score",
-    "churn_probability",
-    "expected_purchases_90d",
-    "expected_purchases_365d",
-    "lifetime_value",
-    "rfm_segment",
-    "cluster",
-    "stage",
-    "scored_at",
-    *MORE_COLUMNS,
-)
+_FIELDS = (*PERSON_SCORE_FIELDS, *MORE_COLUMNS)
 CHUNK = 20_000
 
 

@@ -12,6 +12,22 @@ from django.db import models
 
 from devotion.people.models import Person
 
+# A person's current scores as the export and the scores API read them from Person (with the
+# id and e-mail they are keyed by), in the export's column order.
+PERSON_SCORE_FIELDS = (
+    "id",
+    "primary_email",
+    "health_score",
+    "churn_probability",
+    "expected_purchases_90d",
+    "expected_purchases_365d",
+    "lifetime_value",
+    "rfm_segment",
+    "cluster",
+    "stage",
+    "scored_at",
+)
+
 
 class ScoringModel(models.Model):
     """One trained set of scoring models (churn, BG/NBD + Gamma-Gamma, clusters), saved as a
