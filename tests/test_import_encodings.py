@@ -7,9 +7,9 @@ import csv
 import pytest
 from django.core.management import call_command
 
+from devotion.ingest.detect import detect_encoding
 from devotion.ingest.importer import Importer
 from devotion.ingest.models import ImportRun
-from devotion.ingest.reader import detect_encoding
 from devotion.people.models import Person
 
 pytestmark = pytest.mark.django_db

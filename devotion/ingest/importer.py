@@ -33,22 +33,24 @@ from devotion.ingest.columnar import helper as lane_helper
 from devotion.ingest.columnar import prepare as lane_prepare
 from devotion.ingest.columnar import scan as lane_scan
 from devotion.ingest.columnar import store as lane_store
+from devotion.ingest.detect import (
+    ENCODING_LABELS,
+    FORMATS,
+    NOT_UTF8,
+    ImportFailed,
+    detect_encoding,
+    detect_format,
+)
 from devotion.ingest.events import Event
 from devotion.ingest.helper_process import Upcoming, sweep_scratch
 from devotion.ingest.models import ImportRun
 from devotion.ingest.reader import (
-    ENCODING_LABELS,
-    FORMATS,
-    NOT_UTF8,
     PIPELINE_MIN_BYTES,
     REJECTS_COLUMNS,
     Batch,
-    ImportFailed,
     Reader,
     Rejected,
     batches_in_helper,
-    detect_encoding,
-    detect_format,
 )
 from devotion.ingest.signals import send_import_finished
 from devotion.ingest.sources import Mapper, UnknownMapping, get_mapper

@@ -152,7 +152,7 @@ class ImportRun(models.Model):
     @property
     def encoding_label(self) -> str:
         """The encoding as a person knows it: "UTF-8", "Windows-1252 (Latin-1)"."""
-        from devotion.ingest.reader import ENCODING_LABELS
+        from devotion.ingest.detect import ENCODING_LABELS
 
         return ENCODING_LABELS.get(self.encoding, self.encoding)
 

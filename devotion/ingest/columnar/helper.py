@@ -13,7 +13,8 @@ from typing import Any
 
 from devotion.ingest.columnar.prepare import NotFast, prepare
 from devotion.ingest.columnar.scan import Chunk, ColumnarFile, _first_line
-from devotion.ingest.reader import Record, put_back_breaks, stand_in_breaks
+from devotion.ingest.lines import put_back_breaks, stand_in_breaks
+from devotion.ingest.reader import Record
 from devotion.people.spend import Rates
 
 

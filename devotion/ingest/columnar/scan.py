@@ -18,8 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from devotion.ingest.detect import delimiter_of
 from devotion.ingest.events import CENT, FUTURE_SLACK, MIN_DATE, ZERO
-from devotion.ingest.reader import delimiter_of
 from devotion.lib.money import decimals
 from devotion.lib.normalize import EMAIL_PATTERN_ASCII
 from devotion.touchpoints.kinds import CHANNEL_NAMES, PLATFORM_CHANNELS
