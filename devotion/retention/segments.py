@@ -34,22 +34,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from devotion.analytics.rfm import SEGMENTS
 from devotion.people.models import Person, Stage
 from devotion.retention.models import RetentionReport, ScoreSnapshot, Segment
 
-RFM_SEGMENTS = (
-    "Champions",
-    "Loyal",
-    "Potential loyalist",
-    "New",
-    "Promising",
-    "Need attention",
-    "About to sleep",
-    "At risk",
-    "Can't lose them",
-    "Hibernating",
-    "Lost",
-)
+RFM_SEGMENTS = SEGMENTS  # devotion.analytics.rfm: the one list
 CONSENT_VALUES = {"given": True, "refused": False, "unknown": None}
 MAX_CONDITIONS = 20
 MAX_VALUES = 50

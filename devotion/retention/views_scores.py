@@ -15,6 +15,7 @@ from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 
+from devotion.analytics.rfm import SEGMENTS
 from devotion.people.models import Person
 from devotion.retention.charts import bar_chart, calibration_chart
 from devotion.retention.models import ScoreSnapshot, ScoringModel, ScoringRun
@@ -25,19 +26,7 @@ RISK_PAGE = 25  # people per page of the at-risk list
 REASONS = 3  # reasons shown per person
 
 # RFM segments in the order of the usual RFM grid, from best to gone (for ties and missing).
-RFM_ORDER = (
-    "Champions",
-    "Loyal",
-    "Potential loyalist",
-    "New",
-    "Promising",
-    "Need attention",
-    "About to sleep",
-    "At risk",
-    "Can't lose them",
-    "Hibernating",
-    "Lost",
-)
+RFM_ORDER = SEGMENTS  # devotion.analytics.rfm: the one list
 
 
 def _value_at_risk() -> Any:
