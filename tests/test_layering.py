@@ -124,3 +124,21 @@ def test_the_rules_catch_an_offence(tmp_path):
     assert any(name.startswith("django") for name in _loaded_by("devotion.lib.rendering")), (
         "the subprocess check must see Django where it is imported"
     )
+
+
+def test_starting_a_command_loads_no_model_library():
+    """Every command runs the system checks, which import every view through the URLs: a view
+    that imports scikit-learn or SciPy at the top adds 0.5-1.5 s to every command and request
+    worker start (a 1M-row import spent 3 s on its checks). Scoring imports them when it runs."""
+    code = (
+        "import json, os, sys; os.environ['DJANGO_SETTINGS_MODULE'] = 'devotion.settings'; "
+        "import django; django.setup(); from django.core import checks; checks.run_checks(); "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy = [
+        name
+        for name in json.loads(out.stdout)
+        if name.split(".")[0] in {"sklearn", "scipy", "duckdb", "pandas", "pyarrow"}
+    ]
+    assert not heavy, f"loaded at start-up: {heavy[:5]}"

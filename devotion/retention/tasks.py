@@ -20,7 +20,6 @@ from django_tasks_db.models import DBTaskResult
 from devotion.core import jobs, queues
 from devotion.core.models import Job
 from devotion.retention import analysis
-from devotion.retention.scoring import run_scoring
 
 KIND = "score"
 SCORING_HOUR = 2  # the nightly run starts at 02:00 local time
@@ -58,6 +57,15 @@ def _queue_analysis(job_id: int) -> None:
     job = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).first()
     if job is not None:
         jobs.enqueue(job, analysis.analyse_retention)
+
+
+def run_scoring(*args: Any, **kwargs: Any) -> Any:
+    """:func:`devotion.retention.scoring.run_scoring`, imported when a run starts: it brings
+    scikit-learn and SciPy (1.5 s to import on a slow machine), and every command's system
+    checks import this module through the URLs."""
+    from devotion.retention.scoring import run_scoring as run
+
+    return run(*args, **kwargs)
 
 
 def next_nightly(now: datetime | None = None) -> datetime:
