@@ -5,6 +5,7 @@ one Recompute that scores and then analyses; role checks and a query-count guard
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from io import StringIO
 
@@ -243,3 +244,12 @@ def test_only_managers_recompute_and_outsiders_see_nothing(login, agent, outside
     assert not Job.objects.exists()
     client.logout()
     assert client.get(reverse("retention")).status_code == 302
+
+
+def test_a_bar_chart_axis_reads_in_round_numbers():
+    """703 customers in the tallest band gave an axis of 0, 202, 404, 606, 808."""
+    from devotion.retention.charts import bar_chart
+
+    svg = str(bar_chart("Churn risk", [("0", 493, "493"), ("90", 703, "703")]))
+    labels = re.findall(r'text-anchor="end">([\d,]+)</text>', svg)
+    assert labels == ["0", "200", "400", "600", "800"]

@@ -6,6 +6,7 @@ The drawing is 360 units wide, so on a 390 px phone one unit is about one pixel 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,24 @@ def _frame(title: str, body: list[str]) -> SafeString:
         title,
         mark_safe("".join(body)),  # built from escaped parts below
     )
+
+
+def nice_top(value: float, *, ticks: int = 4, whole: bool = True) -> float:
+    """The smallest top for a y axis at or above ``value`` whose ``ticks`` steps are round
+    numbers (1, 2, 2.5 or 5 times a power of ten; whole numbers when ``whole``).
+
+    >>> nice_top(787), nice_top(56), nice_top(101), nice_top(3), nice_top(0.9, whole=False)
+    (800, 60, 120, 4, 1.0)
+    """
+    if value <= 0:
+        return 1.0
+    raw = value / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= raw)
+    if whole and step != int(step):
+        step = math.ceil(step)
+    top = step * ticks
+    return int(top) if whole else top
 
 
 def _y_axis(top_value: float, percent: bool, ticks: int = 4) -> list[str]:
@@ -110,7 +129,9 @@ def bar_chart(
     True
     """
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top_value = max((v for _, v, _ in bars), default=0) * 1.15 or 1.0
+    highest = max((v for _, v, _ in bars), default=0)
+    # Room above the tallest bar for its label, on a round axis.
+    top_value = nice_top(highest * 1.12, whole=not percent) if highest > 0 else 1.0
     body = _y_axis(top_value, percent)
     slot = plot_w / max(len(bars), 1)
     for i, (label, value, note) in enumerate(bars):
