@@ -253,3 +253,12 @@ def test_a_bar_chart_axis_reads_in_round_numbers():
     svg = str(bar_chart("Churn risk", [("0", 493, "493"), ("90", 703, "703")]))
     labels = re.findall(r'text-anchor="end">([\d,]+)</text>', svg)
     assert labels == ["0", "200", "400", "600", "800"]
+
+
+def test_a_line_chart_keeps_its_last_label_inside():
+    from devotion.retention.charts import Series, line_chart
+
+    labels = [f"M{n}" for n in range(1, 18)]
+    svg = str(line_chart("Cohorts", labels, [Series("all", [0.3] * 17, True)]))
+    last = re.search(r'<text x="([\d.]+)"[^>]*text-anchor="(\w+)">M17</text>', svg)
+    assert last and last.group(2) == "end" and float(last.group(1)) <= 360

@@ -101,10 +101,14 @@ def line_chart(
     body = _y_axis(top_value, percent)
     step = max(1, len(x_labels) // 6)
     for i, label in enumerate(x_labels):
-        if i % step == 0 or i == len(x_labels) - 1:
+        last = i == len(x_labels) - 1
+        # Every step-th label, and the last one (a stepped label right before it is dropped).
+        if last or (i % step == 0 and len(x_labels) - 1 - i >= (step + 1) // 2):
+            # The last label ends at the right edge instead of running past it.
+            anchor = "end" if last and len(x_labels) > 1 else "middle"
             body.append(
-                f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 14}" font-size="12" fill="{INK}" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{x(i) + (4 if anchor == "end" else 0):.1f}" y="{HEIGHT - BOTTOM + 14}" '
+                f'font-size="12" fill="{INK}" text-anchor="{anchor}">{escape(label)}</text>'
             )
     for line in sorted(series, key=lambda s: s.emphasis):
         points = " ".join(
