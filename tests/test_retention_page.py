@@ -128,6 +128,7 @@ def test_the_page_shows_winbacks_and_satisfied_defectors_by_name(login, agent, r
     content = login(agent).get(reverse("retention")).content.decode()
     assert "Win-backs and their decay" in content and "<svg" in content
     assert "Cy Cooper" in content and "NPS 10" in content
+    assert "on 20 May 2024" in content  # the one date format of the app, not 2024-05-20
     assert "no order for" in content  # the behaviour beside the answer
 
 

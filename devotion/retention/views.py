@@ -233,7 +233,10 @@ def retention(request: HttpRequest) -> HttpResponse:
         "cohorts": _cohorts(data) if report else None,
         "decay": _decay(data) if report else None,
         "flags": [{**f, "who": people.get(f["person"])} for f in flags],
-        "defectors": [{**d, "who": people.get(d["person"])} for d in defectors],
+        "defectors": [
+            {**d, "who": people.get(d["person"]), "answered_on": _day(d.get("answered_on"))}
+            for d in defectors
+        ],
         "economics": _economics(data),
         "segments": _segments(report, previous),
         "builtin_ids": builtin_ids,
@@ -430,3 +433,8 @@ def segment_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="segment-{pk}-{stamp}.csv"'
     return response
+
+
+def _day(iso: str | None) -> date | None:
+    """A day stored in the analysis as ISO text, as a date the templates format."""
+    return date.fromisoformat(iso) if iso else None
