@@ -37,6 +37,7 @@ def test_the_customer_page_tells_the_story_in_words(scored, login, agent):
     assert "Buying on their usual rhythm" in html  # a health factor, with its points
     assert "Mostly because:" in html  # churn reasons in words
     assert person.rfm_segment in html and "Expected value, next 3 years" in html
+    assert f"${person.lifetime_value:,.2f}" in html  # an amount in its currency, not a bare number
     assert "How often" in html
 
 
