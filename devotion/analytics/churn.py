@@ -31,27 +31,28 @@ MIN_PEOPLE = 30  # labelled customers needed to train
 MIN_CLASS = 5  # and at least this many who churned, and who stayed
 
 # Model inputs (from devotion.analytics.features), with how a reason reads when the
-# feature is high / low for that person and pushes them toward leaving.
-REASONS: dict[str, tuple[str, str]] = {
-    "recency_days": ("a long time since their last order", "ordered very recently"),
-    "overdue": ("later than usual for their next order", "their next order is not due yet"),
-    "orders": ("many orders so far", "few orders so far"),
-    "monetary_total": ("spent a lot in total", "spent little in total"),
-    "monetary_mean": ("large orders", "small orders"),
-    "tenure_days": ("a customer for a long time", "a fairly new customer"),
-    "mean_gap_days": ("long gaps between orders", "short gaps between orders"),
-    "orders_365": ("many orders this year", "few orders in the last year"),
-    "spend_recent": ("spending more lately", "spending less in the last 6 months"),
-    "spend_prior": ("spent more in the 6 months before", "spent little in the 6 months before"),
+# feature is high / low for that person and pushes them toward leaving. None where that
+# direction cannot be a reason to leave in a reader's eyes ("many orders so far"): with
+# correlated inputs a linear model may still give it weight (many orders in all, few this
+# year), and the reason shown is then the next one that reads as a reason.
+REASONS: dict[str, tuple[str | None, str | None]] = {
+    "recency_days": ("a long time since their last order", None),
+    "overdue": ("later than usual for their next order", None),
+    "orders": (None, "few orders so far"),
+    "monetary_total": (None, "spent little in total"),
+    "monetary_mean": (None, "small orders"),
+    "tenure_days": (None, "a fairly new customer"),
+    "mean_gap_days": ("long gaps between orders", None),
+    "orders_365": (None, "few orders in the last year"),
+    "spend_recent": (None, "spending less in the last 6 months"),
+    "spend_prior": ("spent more in the 6 months before", None),
     "messages_90": ("many messages to us lately", "not in touch with us lately"),
-    "complaints_90": ("complained recently", "no recent complaints"),
-    "unanswered": ("messages still waiting for our reply", "nothing waiting for our reply"),
-    "nps": ("a high NPS answer", "a low NPS answer"),
-    "csat": ("a high satisfaction (CSAT) answer", "a low satisfaction (CSAT) answer"),
-    "no_survey": ("never answered a survey", "answered a survey"),
+    "complaints_90": ("complained recently", None),
+    "unanswered": ("messages still waiting for our reply", None),
+    "nps": (None, "a low NPS answer"),
+    "csat": (None, "a low satisfaction (CSAT) answer"),
+    "no_survey": (None, None),
 }
-# Inputs that help the model but read as nonsense as a reason ("answered a survey").
-SILENT = {"no_survey"}
 LOGGED = {
     "recency_days",
     "orders",
@@ -141,20 +142,22 @@ class ChurnModel:
         """Each person's top reasons to leave: the features pushing hardest toward it, in words."""
         contrib = self.contributions(X)
         z = self.scaler_.transform(X)
-        order = np.argsort(-contrib, axis=1)[:, : top + len(SILENT)]
+        # Only pushes that read as a reason in their direction (REASONS) may be listed.
+        texts = [REASONS[name] for name in self.feature_names_]
+        readable = np.array([[high is not None, low is not None] for high, low in texts])
+        listable = np.where(z > 0, readable[:, 0], readable[:, 1]) & (contrib > 0.05)
+        ranked = np.where(listable, contrib, -np.inf)
+        order = np.argsort(-ranked, axis=1)[:, :top]
         out: list[list[dict[str, Any]]] = []
         for i, row in enumerate(order):
             items: list[dict[str, Any]] = []
             for j in row:
-                if contrib[i, j] <= 0.05 or len(items) == top:
+                if not listable[i, j]:
                     break
-                name = self.feature_names_[j]
-                if name in SILENT:
-                    continue
-                high, low = REASONS[name]
+                high, low = texts[j]
                 items.append(
                     {
-                        "feature": name,
+                        "feature": self.feature_names_[j],
                         "text": high if z[i, j] > 0 else low,
                         "weight": round(float(contrib[i, j]), 3),
                     }
