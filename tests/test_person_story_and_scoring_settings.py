@@ -3,6 +3,7 @@ lets managers edit the health weights and recompute; nobody else may."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -39,6 +40,9 @@ def test_the_customer_page_tells_the_story_in_words(scored, login, agent):
     assert person.rfm_segment in html and "Expected value, next 3 years" in html
     assert f"${person.lifetime_value:,.2f}" in html  # an amount in its currency, not a bare number
     assert "How often" in html
+    # Which data the scores saw: events before the run's day (today's count from the next run).
+    last_day = as_of_day(800) - timedelta(days=1)
+    assert f"from everything up to {last_day.day} {last_day:%b %Y}" in html
 
 
 def test_an_unscored_customer_page_says_why(login, agent, make_event):
@@ -123,3 +127,20 @@ def test_the_customers_list_shows_and_sorts_by_health_risk_and_value(
     assert healthiest.health_score == max(
         Person.objects.exclude(health_score=None).values_list("health_score", flat=True)
     )
+
+
+def test_segment_movement_compares_with_the_last_run_of_an_earlier_day(scored):
+    """A second Recompute the same day would otherwise show no movement at all."""
+    from devotion.retention.models import ScoringRun
+    from devotion.retention.views_scores import latest_runs
+
+    call_command(
+        "score", "--as-of", as_of_day(830).isoformat(), stdout=StringIO(), stderr=StringIO()
+    )
+    earlier, today = ScoringRun.objects.order_by("id")
+    call_command(
+        "score", "--as-of", as_of_day(830).isoformat(), stdout=StringIO(), stderr=StringIO()
+    )
+    last, previous = latest_runs()
+    assert last.as_of == today.as_of and last.pk != today.pk
+    assert previous == earlier

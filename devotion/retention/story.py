@@ -3,6 +3,8 @@ carries beside the numbers. Reads the person's latest snapshot (one query)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from itertools import pairwise
 from typing import Any
 
@@ -13,7 +15,10 @@ from devotion.retention.models import ScoreSnapshot
 
 def latest_snapshot(person: Person) -> ScoreSnapshot | None:
     return (
-        ScoreSnapshot.objects.filter(person=person).order_by("-computed_at", "-id").first()
+        ScoreSnapshot.objects.filter(person=person)
+        .select_related("run")
+        .order_by("-computed_at", "-id")
+        .first()
         if person.scored_at
         else None
     )
@@ -69,6 +74,8 @@ def scores_of(person: Person, snapshot: ScoreSnapshot | None) -> dict[str, Any]:
         "cluster": person.cluster,
         "cluster_description": snapshot.cluster_description if snapshot else "",
         "computed_at": person.scored_at,
+        # Scores read events before the run's day: the last day they include.
+        "data_until": snapshot.run.as_of - timedelta(days=1) if snapshot and snapshot.run else None,
     }
 
 

@@ -40,13 +40,13 @@ def scored_people() -> QuerySet[Person]:
 
 
 def latest_runs() -> tuple[ScoringRun | None, ScoringRun | None]:
-    """The last finished scoring run and the one before it (for segment movement)."""
-    runs = list(
-        ScoringRun.objects.filter(finished_at__isnull=False)
-        .select_related("model")
-        .order_by("-id")[:2]
-    )
-    return (runs[0] if runs else None, runs[1] if len(runs) > 1 else None)
+    """The last finished scoring run and, for segment movement, the last one as of an
+    earlier day (a second Recompute the same day would otherwise show no movement at all)."""
+    finished = ScoringRun.objects.filter(finished_at__isnull=False).select_related("model")
+    last = finished.order_by("-id").first()
+    if last is None:
+        return None, None
+    return last, finished.filter(as_of__lt=last.as_of).order_by("-as_of", "-id").first()
 
 
 def churn_distribution() -> dict[str, Any]:
