@@ -4,7 +4,6 @@ carries beside the numbers. Reads the person's latest snapshot (one query)."""
 from __future__ import annotations
 
 from datetime import timedelta
-
 from itertools import pairwise
 from typing import Any
 
