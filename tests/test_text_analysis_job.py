@@ -72,3 +72,22 @@ def test_analyze_does_the_history_once_and_all_again(db, make_event, capsys):
     call_command("analyze", "--all", quiet=True)
     assert set(TextAnalysis.objects.values_list("topic", flat=True)) == {"refund"}
     assert Touchpoint.objects.count() == 3
+
+
+def test_the_threads_subject_finds_the_topic_but_not_the_feeling(db, make_event):
+    """Every message of a ticket carries its subject ("Where is my refund"); the customer's
+    thanks at the end of it was read as a complaint when the subject was read with it."""
+    ingest(
+        [
+            _message(
+                make_event,
+                "Thank you so much! Jamal fixed everything and even followed up to check.",
+                subject="Where is my refund",
+            ),
+            _message(make_event, "", subject="Charged twice for one order", external_id="s"),
+        ]
+    )
+    call_command("analyze", quiet=True)
+    thanks, subject_only = TextAnalysis.objects.order_by("touchpoint_id")
+    assert thanks.topic == "refund" and thanks.sentiment_label == "positive"
+    assert subject_only.sentiment_label == "negative"  # a subject alone is what they say

@@ -167,3 +167,25 @@ def test_the_voice_page_shows_emotions_and_a_week_opens_its_messages(login, agen
     rows = found.context["rows"]
     assert rows and all(r.feeling == "negative" for r in rows)
     assert all(r.occurred_at.date().isoformat() >= last_week for r in rows)
+
+
+def test_a_problem_topics_examples_say_the_problem_each_once(login, agent, make_event):
+    """A refund thread ends with "Thank you so much!", filed under the refund topic by its
+    subject: the examples show the complaints first, and a text repeated by many only once."""
+    events = [
+        _msg(make_event, "My refund never came. I am really annoyed.", 3 + i, f"a{i}")
+        for i in range(6)
+    ]
+    events += [
+        _msg(make_event, "Still no refund after three weeks, this is terrible.", 4, "late")
+    ]
+    events += [
+        _msg(make_event, "Thank you so much! Dana fixed it.", 1, f"t{i}", subject="Refund #12")
+        for i in range(3)
+    ]
+    ingest(events)
+    call_command("analyze", quiet=True)
+    refund = next(t for t in login(agent).get("/voice/").context["topics"] if t.label == "refund")
+    texts = [e["touchpoint__text"] for e in refund.examples]
+    assert len(texts) == len(set(texts)) == 3  # six copies of one complaint shown once
+    assert texts[-1].startswith("Thank you")  # after the messages that say the problem

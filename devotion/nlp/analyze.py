@@ -51,8 +51,13 @@ def analyze(
     staff: Mapping[str, object] | None = None,
     products: Mapping[str, object] | None = None,
     topic_of: Any = None,
+    subjects: Sequence[str] | None = None,
 ) -> list[Analysis]:
     """Analyse a batch of texts, in order.
+
+    ``subjects`` (one per text, "" for none) name the thread each message is in: they help
+    find its topic ("Where is my refund") but not its feeling — the customer's "Thank you so
+    much!" at the end of that thread is not a complaint.
 
     ``model`` is the sentiment model (the shipped one by default); ``staff`` and
     ``products`` map names as customers write them to ids, found as mentions;
@@ -63,7 +68,11 @@ def analyze(
     languages = [language.detect(text) for text in texts]
     supported = [i for i, lang in enumerate(languages) if lang in SUPPORTED_LANGUAGES]
     predicted = dict(zip(supported, model.predict([texts[i] for i in supported]), strict=True))
-    learned_topics = list(topic_of([texts[i] for i in supported])) if topic_of else []
+    about = [
+        f"{subject}. {text}" if subject and text else (text or subject)
+        for text, subject in zip(texts, subjects or [""] * len(texts), strict=True)
+    ]
+    learned_topics = list(topic_of([about[i] for i in supported])) if topic_of else []
     learned = dict(zip(supported, learned_topics, strict=False))
     staff_index = signals.NameIndex(staff or {})
     product_index = signals.NameIndex(products or {})
@@ -103,7 +112,7 @@ def analyze(
                 needs_reply=needs,
                 reply_reasons=reasons,
                 mentions=mentions,
-                topic=learned.get(i) or topics.assign(text),
+                topic=learned.get(i) or topics.assign(about[i]),
                 rude=signals.rudeness(text),
             )
         )

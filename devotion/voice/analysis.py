@@ -138,10 +138,11 @@ def product_names() -> dict[str, str]:
 
 
 def analyse_texts(
-    texts: Sequence[str], *, with_products: bool = True
+    texts: Sequence[str], *, with_products: bool = True, subjects: Sequence[str] | None = None
 ) -> tuple[list[Analysis], str]:
-    """Analyse texts with the active model and the business's names; returns the analyses
-    and the version of the sentiment model that answered."""
+    """Analyse texts (with their thread's subjects, for the topic) with the active model and
+    the business's names; returns the analyses and the version of the sentiment model that
+    answered."""
     from devotion.voice import learning
 
     model = learning.active_sentiment_model()
@@ -151,6 +152,7 @@ def analyse_texts(
         staff=staff_names(),
         products=product_names() if with_products else None,
         topic_of=learning.learned_topics(),
+        subjects=subjects,
     )
     return results, model.version
 
@@ -189,15 +191,17 @@ def _rows(
 
 
 def text_of(row: dict[str, Any]) -> str:
-    """What a touchpoint says: its text, after its subject for a message or an e-mail (a
-    subject such as "Charged twice" often names the problem better than the body)."""
-    text = (row["text"] or "").strip()
+    """What a touchpoint says: its text, or the subject of a message or an e-mail that has
+    none."""
+    return (row["text"] or "").strip() or subject_of(row)
+
+
+def subject_of(row: dict[str, Any]) -> str:
+    """The subject the customer wrote, for a message or an e-mail: it often names the
+    problem better than the body ("Charged twice"), so it helps find the topic. It is the
+    thread's subject, so it does not colour the message's feeling."""
     subject = (row["subject"] or "").strip() if row["kind"] in _SUBJECT_KINDS else ""
-    if subject.lower().startswith("re:"):
-        subject = ""
-    if subject and text:
-        return f"{subject}. {text}"
-    return subject or text
+    return "" if subject.lower().startswith("re:") else subject
 
 
 def analyse_rows(touchpoints: Sequence[dict[str, Any]]) -> int:
@@ -206,7 +210,10 @@ def analyse_rows(touchpoints: Sequence[dict[str, Any]]) -> int:
     usable = [tp for tp in touchpoints if text_of(tp)]
     if not usable:
         return 0
-    results, version = analyse_texts([text_of(tp) for tp in usable])
+    results, version = analyse_texts(
+        [text_of(tp) for tp in usable],
+        subjects=[subject_of(tp) if (tp["text"] or "").strip() else "" for tp in usable],
+    )
     TextAnalysis.objects.bulk_create(
         _rows(results, usable, version),
         update_conflicts=True,

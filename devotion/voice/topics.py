@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from devotion.nlp import trends
@@ -141,9 +141,22 @@ def _details(summary: TopicSummary, in_window: QuerySet[TextAnalysis]) -> None:
     )
     summary.people = touched["n"]
     summary.value = touched["value"] or Decimal(0)
-    summary.examples = [
-        dict(row)
-        for row in mine.order_by("-occurred_at").values(
+    # Examples that say the topic in their own words: for a problem, negative messages first
+    # (a thread about a refund ends with "Thank you so much!", filed under its subject), for
+    # praise the positive ones; the latest first, each text once.
+    feeling = "negative" if summary.negative * 2 >= summary.volume else "positive"
+    reads_so = Case(
+        When(
+            Q(corrected_sentiment=feeling) | Q(corrected_sentiment="", sentiment_label=feeling),
+            then=1,
+        ),
+        default=0,
+        output_field=IntegerField(),
+    )
+    rows = (
+        mine.annotate(reads_so=reads_so)
+        .order_by("-reads_so", "-occurred_at")
+        .values(
             "touchpoint_id",
             "touchpoint__text",
             "touchpoint__subject",
@@ -152,8 +165,18 @@ def _details(summary: TopicSummary, in_window: QuerySet[TextAnalysis]) -> None:
             "occurred_at",
             "sentiment_label",
             "corrected_sentiment",
-        )[:EXAMPLES]
-    ]
+        )[: EXAMPLES * 10]
+    )
+    seen: set[str] = set()
+    summary.examples = []
+    for row in rows:
+        text = " ".join((row["touchpoint__text"] or "").split()).lower()
+        if text in seen:
+            continue
+        seen.add(text)
+        summary.examples.append(dict(row))
+        if len(summary.examples) == EXAMPLES:
+            break
 
 
 # A topic is a problem when at least this share of its messages is negative: a rise in
