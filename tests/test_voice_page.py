@@ -176,9 +176,7 @@ def test_a_problem_topics_examples_say_the_problem_each_once(login, agent, make_
         _msg(make_event, "My refund never came. I am really annoyed.", 3 + i, f"a{i}")
         for i in range(6)
     ]
-    events += [
-        _msg(make_event, "Still no refund after three weeks, this is terrible.", 4, "late")
-    ]
+    events += [_msg(make_event, "Still no refund after three weeks, this is terrible.", 4, "late")]
     events += [
         _msg(make_event, "Thank you so much! Dana fixed it.", 1, f"t{i}", subject="Refund #12")
         for i in range(3)
