@@ -123,6 +123,8 @@ def test_the_customers_list_shows_and_sorts_by_health_risk_and_value(
     assert risks == sorted(risks, reverse=True) and risks[0] is not None
     html = response.content.decode()
     assert ">Health</a>" in html and ">Risk</a>" in html and ">Value</a>" in html
+    valued = next(p for p in people if p.lifetime_value is not None)
+    assert f"${valued.lifetime_value:,.0f}" in html  # an estimate, in whole dollars
     healthiest = client.get("/customers/", {"sort": "-health"}).context["people"][0]
     assert healthiest.health_score == max(
         Person.objects.exclude(health_score=None).values_list("health_score", flat=True)

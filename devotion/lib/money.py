@@ -93,6 +93,25 @@ def format_money(
     return str(format_currency(Decimal(amount), currency, locale=locale, currency_digits=True))
 
 
+def format_money_whole(
+    amount: Decimal | int | float | str | None,
+    currency: str,
+    locale: str = DEFAULT_LOCALE,
+) -> str:
+    """An estimate in whole units of its currency, as the locale writes money (a lifetime
+    value of $1,234.56 is "$1,235": its cents are not known).
+
+    >>> format_money_whole(Decimal("1234.56"), "USD"), format_money_whole(640, "EUR", "de_DE")
+    ('$1,235', '640\xa0€')
+    """
+    if amount is None or amount == "":
+        return ""
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    whole = pattern.replace(".00", "").replace(",00", "")
+    value = Decimal(amount).quantize(Decimal(1))
+    return str(format_currency(value, currency, locale=locale, format=whole, currency_digits=False))
+
+
 def parse_rates(text: str, reporting: str) -> dict[str, Decimal]:
     """Rates from ``"EUR=1.08,JPY=0.0067"``: what one unit of each currency is worth in the
     reporting currency. Raises :class:`MoneyError` naming the item that is wrong.

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
-from devotion.lib.money import format_money
+from devotion.lib.money import format_money, format_money_whole
 from devotion.people.models import Channel
 
 register = template.Library()
@@ -150,6 +150,19 @@ def money(value: Decimal | float | None, currency: str = "") -> str:
         return ""
     code = currency or settings.REPORTING_CURRENCY
     return _money(Decimal(value), code, settings.MONEY_LOCALE)
+
+
+@register.filter
+def money_whole(value: Decimal | float | None, currency: str = "") -> str:
+    """An estimate (a lifetime value) in whole units of its currency, reporting currency by
+    default.
+
+    >>> money_whole(Decimal("639.7"))
+    '$640'
+    """
+    if value is None or value == "":
+        return ""
+    return format_money_whole(value, currency or settings.REPORTING_CURRENCY, settings.MONEY_LOCALE)
 
 
 @lru_cache(maxsize=10_000)
