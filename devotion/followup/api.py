@@ -89,8 +89,8 @@ class QueueOut(Schema):
     "closest to breaking first (broken ones lead). Keyset-paged by (due_at, promise id).",
 )
 def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any]:
-    # 1. The waiting promises, filtered.
-    found = queue.waiting(
+    # 1. The waiting promises, filtered (with the columns a row shows).
+    found = queue.queryset(
         queue.QueueFilters(
             mine=filters.assignee_id is not None,
             staff_id=filters.assignee_id,
@@ -110,9 +110,7 @@ def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any
             ) from None
         found = found.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=after))
     # 3. One page plus one row, with feelings from the text analyses.
-    promises = list(
-        found.select_related("conversation__person", "conversation__assignee")[: filters.limit + 1]
-    )
+    promises = list(found[: filters.limit + 1])
     more = len(promises) > filters.limit
     promises = promises[: filters.limit]
     analyses = analyses_of(p.touchpoint_id for p in promises)
