@@ -4,6 +4,7 @@ reply coach on a draft)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import Q
@@ -64,7 +65,17 @@ class QueueItemOut(Schema):
     subject: str
     priority: Literal["low", "normal", "high", "urgent"]
     status: Literal["open", "waiting", "solved"]
-    value: str = Field(description="What the customer has spent, in the reporting currency.")
+    value: Decimal = Field(
+        description="What the customer has spent, in `currency` (the reporting currency), with "
+        "that currency's decimals: each order converted with the business's rates."
+    )
+    currency: str = Field(description="The currency of `value` (ISO 4217), e.g. USD.")
+    value_text: str = Field(
+        description='`value` as the business\'s locale writes it, e.g. "$1,234.50".'
+    )
+    value_incomplete: bool = Field(
+        description="True when orders in a currency without a rate are left out of `value`."
+    )
     feeling: Literal["negative", "neutral", "positive", ""] = Field(
         description="From the text analysis (or complaint signs); empty when unknown."
     )
@@ -139,7 +150,7 @@ def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any
                 "subject": conversation.subject,
                 "priority": conversation.priority,
                 "status": conversation.status,
-                "value": str(person.total_spent),
+                **queue.value_of(person),
                 "feeling": queue._feeling(sentiment, conversation.negative),
                 "sentiment": sentiment,
                 "topic": str(analysis.get("topic") or ""),

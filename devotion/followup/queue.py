@@ -10,12 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from devotion.followup.models import Conversation, PromiseState, ReplyPromise, Target
 from devotion.followup.tracking import analyses_of
+from devotion.lib import money
+from devotion.people.models import Person
 from devotion.touchpoints.kinds import CHANNELS
 
 LIMIT = 100
@@ -58,8 +62,23 @@ class QueueItem:
         return self.promise.warned_at is not None
 
     @property
-    def value(self) -> Decimal:
-        return Decimal(self.conversation.person.total_spent)
+    def value(self) -> dict[str, Any]:
+        """The customer's value: amount, currency, as written, incomplete (see value_of)."""
+        return value_of(self.conversation.person)
+
+
+def value_of(person: Person) -> dict[str, Any]:
+    """What a customer has spent, as the queue shows it: ``value`` (in the reporting currency,
+    with its decimals), ``currency``, ``value_text`` as the locale writes it ("$1,234.50"),
+    and ``value_incomplete`` when orders in a currency without a rate are left out."""
+    currency = settings.REPORTING_CURRENCY
+    amount = money.rounded(Decimal(person.total_spent or 0), currency)
+    return {
+        "value": amount,
+        "currency": currency,
+        "value_text": money.format_money(amount, currency, settings.MONEY_LOCALE),
+        "value_incomplete": person.spend_incomplete,
+    }
 
 
 def waiting(filters: QueueFilters) -> QuerySet[ReplyPromise]:
@@ -102,6 +121,7 @@ COLUMNS = (
     "conversation__person__display_name",
     "conversation__person__primary_email",
     "conversation__person__total_spent",
+    "conversation__person__spend_incomplete",
     "conversation__assignee__display_name",
 )
 
