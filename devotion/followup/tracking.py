@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -107,6 +108,21 @@ def on_stored(batch: StoredBatch, **_: Any) -> None:
 def track_task(ids: list[int]) -> None:
     """:func:`track` in the worker, for a large batch."""
     track(ids)
+
+
+def cancel_queued_tracking() -> int:
+    """Drop the track tasks still waiting to run; how many.
+
+    For a caller that has just filed every touchpoint itself (the demo): the waiting tasks
+    would only file the same touchpoints again, ahead of everything else on the analysis
+    queue. A task a worker already took is left alone (it is no longer waiting)."""
+    if "django_tasks_db" not in settings.INSTALLED_APPS:
+        return 0
+    from django_tasks_db.models import DBTaskResult
+
+    path = f"{track_task.func.__module__}.{track_task.func.__qualname__}"
+    deleted, _ = DBTaskResult.objects.filter(task_path=path, status="READY").delete()
+    return deleted
 
 
 # ------------------------------------------------------------------------------------ rules

@@ -226,3 +226,16 @@ def test_a_sweep_reads_managers_and_subscribers_once_not_once_an_alert(
     assert counts["warned"] == leads and counts["sent"] == leads
     assert len(smtp_inbox.envelopes) == leads
     assert set(Alert.objects.values_list("status", flat=True)) == {"sent", "skipped"}
+
+
+def test_queued_tracking_is_cancelled_but_a_running_task_is_left_alone(db):
+    from django_tasks_db.models import DBTaskResult
+
+    from devotion.followup.tracking import cancel_queued_tracking, on_stored
+    from devotion.touchpoints.signals import StoredBatch
+
+    on_stored(StoredBatch(touchpoints={"message": range(1, 5001)}))
+    queued = DBTaskResult.objects.filter(task_path__endswith="track_task")
+    queued.filter(pk=queued.first().pk).update(status="RUNNING")
+    assert cancel_queued_tracking() == 2
+    assert list(queued.values_list("status", flat=True)) == ["RUNNING"]
