@@ -175,3 +175,21 @@ def test_the_demo_has_finished_imports_one_with_a_rejected_row_and_their_people(
     # Its rejects report is kept with the installation's files, not next to the sample.
     assert stripe.rejects_path.startswith(str(home / "media"))
     assert AuditEvent.objects.filter(action="import.run").count() == 2
+
+
+# Real commits: the stored signal (and so the queued tracking) runs after each commit.
+@pytest.mark.django_db(transaction=True)
+def test_after_the_demo_no_follow_up_tracking_waits_for_the_worker(home, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    from devotion.followup import tracking
+
+    cancelled: list[int] = []
+    cancel = tracking.cancel_queued_tracking
+    monkeypatch.setattr(tracking, "cancel_queued_tracking", lambda: cancelled.append(cancel()))
+    _demo()
+    # Loading queued track tasks for its large batches; the demo filed everything itself
+    # and dropped them, so `devotion serve` does not start by filing it all again.
+    assert cancelled and cancelled[0] > 0
+    waiting = DBTaskResult.objects.filter(task_path__endswith=".track_task", status="READY")
+    assert not waiting.exists()

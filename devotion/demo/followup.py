@@ -120,6 +120,9 @@ def _file_everything() -> int:
     )
     for start in range(0, len(ids), CHUNK):
         tracking.track(ids[start : start + CHUNK])
+    # Everything is filed: the track tasks loading queued would only file it again, and the
+    # workers would drain them first when `devotion serve` starts.
+    tracking.cancel_queued_tracking()
     return len(ids)
 
 

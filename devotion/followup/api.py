@@ -4,6 +4,7 @@ reply coach on a draft)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.db.models import Q
@@ -64,7 +65,17 @@ class QueueItemOut(Schema):
     subject: str
     priority: Literal["low", "normal", "high", "urgent"]
     status: Literal["open", "waiting", "solved"]
-    value: str = Field(description="What the customer has spent, in the reporting currency.")
+    value: Decimal = Field(
+        description="What the customer has spent, in `currency` (the reporting currency), with "
+        "that currency's decimals: each order converted with the business's rates."
+    )
+    currency: str = Field(description="The currency of `value` (ISO 4217), e.g. USD.")
+    value_text: str = Field(
+        description='`value` as the business\'s locale writes it, e.g. "$1,234.50".'
+    )
+    value_incomplete: bool = Field(
+        description="True when orders in a currency without a rate are left out of `value`."
+    )
     feeling: Literal["negative", "neutral", "positive", ""] = Field(
         description="From the text analysis (or complaint signs); empty when unknown."
     )
@@ -89,8 +100,8 @@ class QueueOut(Schema):
     "closest to breaking first (broken ones lead). Keyset-paged by (due_at, promise id).",
 )
 def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any]:
-    # 1. The waiting promises, filtered.
-    found = queue.waiting(
+    # 1. The waiting promises, filtered (with the columns a row shows).
+    found = queue.queryset(
         queue.QueueFilters(
             mine=filters.assignee_id is not None,
             staff_id=filters.assignee_id,
@@ -110,9 +121,7 @@ def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any
             ) from None
         found = found.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=after))
     # 3. One page plus one row, with feelings from the text analyses.
-    promises = list(
-        found.select_related("conversation__person", "conversation__assignee")[: filters.limit + 1]
-    )
+    promises = list(found[: filters.limit + 1])
     more = len(promises) > filters.limit
     promises = promises[: filters.limit]
     analyses = analyses_of(p.touchpoint_id for p in promises)
@@ -141,7 +150,7 @@ def get_queue(request: HttpRequest, filters: Query[QueueQuery]) -> dict[str, Any
                 "subject": conversation.subject,
                 "priority": conversation.priority,
                 "status": conversation.status,
-                "value": str(person.total_spent),
+                **queue.value_of(person),
                 "feeling": queue._feeling(sentiment, conversation.negative),
                 "sentiment": sentiment,
                 "topic": str(analysis.get("topic") or ""),

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -107,6 +108,21 @@ def on_stored(batch: StoredBatch, **_: Any) -> None:
 def track_task(ids: list[int]) -> None:
     """:func:`track` in the worker, for a large batch."""
     track(ids)
+
+
+def cancel_queued_tracking() -> int:
+    """Drop the track tasks still waiting to run; how many.
+
+    For a caller that has just filed every touchpoint itself (the demo): the waiting tasks
+    would only file the same touchpoints again, ahead of everything else on the analysis
+    queue. A task a worker already took is left alone (it is no longer waiting)."""
+    if "django_tasks_db" not in settings.INSTALLED_APPS:
+        return 0
+    from django_tasks_db.models import DBTaskResult
+
+    path = f"{track_task.func.__module__}.{track_task.func.__qualname__}"
+    deleted, _ = DBTaskResult.objects.filter(task_path=path, status="READY").delete()
+    return deleted
 
 
 # ------------------------------------------------------------------------------------ rules
@@ -457,11 +473,56 @@ def _when(value: Any) -> datetime | None:
     return parsed
 
 
-def on_merged(merge: Any, **_: Any) -> None:
-    """Follow a merge: the loser's conversations, notes and owner go with their touchpoints."""
+def on_merging(winner: Any, loser: Any, snapshot: dict[str, Any], **_: Any) -> None:
+    """A merge, in its transaction: the loser's conversations and notes go with their
+    touchpoints, and their owner too unless the winner has one; ``snapshot["followup"]``
+    records which, for the undo."""
     from devotion.followup.models import Note, PersonOwner
 
-    Conversation.objects.filter(person_id=merge.loser_id).update(person_id=merge.winner_id)
-    Note.objects.filter(person_id=merge.loser_id).update(person_id=merge.winner_id)
-    if not PersonOwner.objects.filter(person_id=merge.winner_id).exists():
-        PersonOwner.objects.filter(person_id=merge.loser_id).update(person_id=merge.winner_id)
+    conversations = list(
+        Conversation.objects.filter(person_id=loser.pk).values_list("pk", flat=True)
+    )
+    notes = list(Note.objects.filter(person_id=loser.pk).values_list("pk", flat=True))
+    owner = None
+    if not PersonOwner.objects.filter(person_id=winner.pk).exists():
+        owner = PersonOwner.objects.filter(person_id=loser.pk).first()
+    Conversation.objects.filter(pk__in=conversations).update(person_id=winner.pk)
+    Note.objects.filter(pk__in=notes).update(person_id=winner.pk)
+    if owner is not None:
+        # The owner row's key is the person: move it by re-creating it under the winner.
+        PersonOwner.objects.filter(person_id=loser.pk).delete()
+        PersonOwner.objects.create(
+            person_id=winner.pk, owner_id=owner.owner_id, set_by_id=owner.set_by_id,
+            set_at=owner.set_at,
+        )  # fmt: skip
+    snapshot["followup"] = {
+        "conversations": conversations,
+        "notes": notes,
+        "owner_moved": owner is not None,
+    }
+
+
+def on_unmerging(merge: Any, **_: Any) -> None:
+    """An undo, in its transaction: exactly the conversations, notes and owner the merge
+    moved go back to the person they came from."""
+    from devotion.followup.models import Note, PersonOwner
+
+    moved = merge.snapshot.get("followup") or {}
+    Conversation.objects.filter(
+        pk__in=moved.get("conversations", []), person_id=merge.winner_id
+    ).update(person_id=merge.loser_id)
+    Note.objects.filter(pk__in=moved.get("notes", []), person_id=merge.winner_id).update(
+        person_id=merge.loser_id
+    )
+    if moved.get("owner_moved"):
+        owner = PersonOwner.objects.filter(person_id=merge.winner_id).first()
+        if owner is not None:
+            PersonOwner.objects.filter(person_id=merge.winner_id).delete()
+            PersonOwner.objects.update_or_create(
+                person_id=merge.loser_id,
+                defaults={
+                    "owner_id": owner.owner_id,
+                    "set_by_id": owner.set_by_id,
+                    "set_at": owner.set_at,
+                },
+            )

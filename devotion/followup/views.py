@@ -61,7 +61,8 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     rows = queue.items(filters)
     context: dict[str, Any] = {
         "rows": rows,
-        "total": queue.waiting(filters).count(),
+        "total": queue.count(filters),
+        "count_cap": queue.COUNT_CAP,
         "filters": filters,
         "show": request.GET.get("show", ""),
         "query": request.GET.urlencode(),
@@ -243,7 +244,8 @@ def queue_page_rows(request: HttpRequest) -> HttpResponse:
     filters = _filters(request, request.POST)  # the filters the form carried
     context = {
         "rows": queue.items(filters),
-        "total": queue.waiting(filters).count(),
+        "total": queue.count(filters),
+        "count_cap": queue.COUNT_CAP,
         "me": _me(request),
         "is_manager": has_role(request.user, "manager"),
         "staff": StaffMember.objects.filter(user__is_active=True),

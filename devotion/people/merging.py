@@ -2,7 +2,9 @@
 
 A merge moves the loser's identities, touchpoints and facts to the winner and marks the loser
 ``merged_into`` the winner; the :class:`~devotion.people.models.Merge` row keeps the ids of
-everything that moved so :func:`undo_merge` can put each back.
+everything that moved so :func:`undo_merge` can put each back. Other apps move their own
+rows of the loser (conversations, notes, an owner) in the same transaction through the
+``merging`` signal, recording them in the snapshot, and put them back on ``unmerging``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db.models import Count as DjCount
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
+from devotion.people import signals
 from devotion.people.models import (
     Identity,
     Merge,
@@ -153,6 +156,8 @@ def merge_people(
     loser.save(update_fields=["merged_into", "updated_at"])
     earliest = [when for when in first_seen.values() if when]
     refresh_aggregates([winner.pk, loser.pk], {winner.pk: min(earliest) if earliest else None})
+    # Other apps move the loser's rows of theirs, recording them in the snapshot.
+    signals.merging.send(sender=Merge, winner=winner, loser=loser, snapshot=snapshot)
 
     merge = Merge.objects.create(
         winner=winner,
@@ -178,6 +183,8 @@ def undo_merge(merge: Merge, *, user: Any = None) -> None:
     if loser.merged_into_id != winner.pk:
         raise MergeError("the merged person has since been merged elsewhere; undo that first")
     snap = merge.snapshot
+    # Other apps first put back what they recorded (before the loser is a person again).
+    signals.unmerging.send(sender=Merge, merge=merge)
     Identity.objects.filter(pk__in=snap.get("identities", [])).update(person=loser)
     Touchpoint.objects.filter(pk__in=snap.get("touchpoints", [])).update(person=loser)
     PersonalFact.objects.filter(pk__in=snap.get("facts", [])).update(person=loser)
@@ -206,8 +213,4 @@ def _when(text: str | None) -> datetime | None:
 
 def _announce_merge(merge: Merge) -> None:
     """Send ``merged`` once the merge commits (webhooks and others listen)."""
-    from django.db import transaction
-
-    from devotion.people.signals import merged
-
-    transaction.on_commit(lambda: merged.send(sender=Merge, merge=merge))
+    transaction.on_commit(lambda: signals.merged.send(sender=Merge, merge=merge))

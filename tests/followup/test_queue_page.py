@@ -178,3 +178,13 @@ def test_taking_an_item_from_a_filtered_queue_keeps_the_filter(login, agent, wai
     html = rows.content.decode()
     assert "Subject 3" in html and "Subject 1" not in html
     assert "<h1>" not in html
+
+
+def test_the_count_stops_at_the_cap_and_says_so(login, agent, waiting, monkeypatch):
+    from devotion.followup import queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    html = login(agent).get("/queue/").content.decode()
+    assert "2+ waiting · the 3 most urgent shown" in html
+    monkeypatch.setattr(queue, "COUNT_CAP", 4)
+    assert "3 waiting" in login(agent).get("/queue/").content.decode()

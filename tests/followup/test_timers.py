@@ -195,3 +195,47 @@ def test_a_sweep_schedules_its_successor_before_it_works(lead, monkeypatch):
         timers.sweep_task.call()
     waiting = DBTaskResult.objects.filter(task_path__endswith="sweep_task", status="READY")
     assert waiting.count() == 1
+
+
+@pytest.mark.parametrize("leads", [2, 8])
+def test_a_sweep_reads_managers_and_subscribers_once_not_once_an_alert(
+    ingest, always_open, manager, smtp_inbox, django_assert_max_num_queries, leads
+):
+    # Unassigned leads of a team without a manager: each warning goes to every manager.
+    ingest(
+        [
+            {
+                "kind": "lead",
+                "source": "webform",
+                "external_id": f"lead-{n}",
+                "occurred_at": minutes_ago(1),
+                "person": {"email": f"buyer{n}@bigco.example"},
+                "channel": "web",
+                "direction": "in",
+                "text": "Can you quote 200 mugs?",
+            }
+            for n in range(leads)
+        ]
+    )
+    Subscription.objects.create(url="https://hooks.example.com/d", events=["person.merged"])
+    at = ReplyPromise.objects.earliest("started_at").started_at + timedelta(minutes=50)
+    # Per alert: claim, outbox row and result for the e-mail; one update for all the
+    # webhooks nobody listens to. Per sweep: the look-ups, the marking, the sends' reads.
+    with django_assert_max_num_queries(3 * leads + 16):
+        counts = timers.sweep(at)
+    assert counts["warned"] == leads and counts["sent"] == leads
+    assert len(smtp_inbox.envelopes) == leads
+    assert set(Alert.objects.values_list("status", flat=True)) == {"sent", "skipped"}
+
+
+def test_queued_tracking_is_cancelled_but_a_running_task_is_left_alone(db):
+    from django_tasks_db.models import DBTaskResult
+
+    from devotion.followup.tracking import cancel_queued_tracking, on_stored
+    from devotion.touchpoints.signals import StoredBatch
+
+    on_stored(StoredBatch(touchpoints={"message": range(1, 5001)}))
+    queued = DBTaskResult.objects.filter(task_path__endswith="track_task")
+    queued.filter(pk=queued.first().pk).update(status="RUNNING")
+    assert cancel_queued_tracking() == 2
+    assert list(queued.values_list("status", flat=True)) == ["RUNNING"]
