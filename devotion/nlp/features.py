@@ -154,3 +154,69 @@ def vectorizer() -> Any:
 def transform(texts: Iterable[str]) -> Any:
     """A sparse (n_texts x N_FEATURES) matrix of hashed, L2-normalised features."""
     return vectorizer().transform(list(texts))
+
+
+# -- word and character n-grams, TF-IDF weighted (the business's own sentiment model) --------
+
+N_WORD_NGRAMS = 2**18
+N_CHAR_NGRAMS = 2**18
+N_NGRAM_FEATURES = N_WORD_NGRAMS + N_CHAR_NGRAMS
+
+
+@lru_cache(maxsize=1)
+def _ngram_hashers() -> tuple[Any, Any]:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    common: dict[str, Any] = {"alternate_sign": False, "norm": None, "lowercase": True}
+    words = HashingVectorizer(
+        n_features=N_WORD_NGRAMS,
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)\b\w+\b|[!?]",  # one-letter words and ! ? count in short texts
+        **common,
+    )
+    chars = HashingVectorizer(
+        n_features=N_CHAR_NGRAMS, analyzer="char_wb", ngram_range=(2, 5), **common
+    )
+    return words, chars
+
+
+def ngram_counts(texts: Iterable[str]) -> Any:
+    """Counts of hashed word 1-2-grams, then of character 2-5-grams inside word boundaries
+    (misspellings, "Cancelled Flightled", emoji and elongations still share pieces):
+    a sparse matrix of ``N_NGRAM_FEATURES`` columns.
+
+    >>> ngram_counts(["so good!!", "bad"]).shape
+    (2, 524288)
+    """
+    from scipy import sparse
+
+    texts = list(texts)
+    words, chars = _ngram_hashers()
+    return sparse.hstack([words.transform(texts), chars.transform(texts)]).tocsr()
+
+
+def idf_of(counts: Any) -> Any:
+    """Smoothed inverse document frequency per column, from training texts' counts
+    (``log((1 + n) / (1 + df)) + 1``, as scikit-learn's ``TfidfTransformer``)."""
+    import numpy as np
+
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    return np.log((1 + counts.shape[0]) / (1 + df)) + 1.0
+
+
+def tfidf(counts: Any, idf: Any) -> Any:
+    """Sublinear TF (1 + log count) times ``idf``, each row scaled to unit length.
+
+    >>> import numpy as np
+    >>> x = tfidf(ngram_counts(["good good", "bad"]), np.ones(N_NGRAM_FEATURES))
+    >>> [round(float(v), 6) for v in np.sqrt(x.multiply(x).sum(axis=1)).A1]
+    [1.0, 1.0]
+    """
+    import numpy as np
+    from scipy import sparse
+
+    x = counts.astype(np.float64, copy=True)
+    x.data = 1.0 + np.log(x.data)
+    x = x @ sparse.diags(np.asarray(idf, dtype=np.float64))
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ x
