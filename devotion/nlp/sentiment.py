@@ -5,11 +5,8 @@ A :class:`LinearModel` is only its weights: ``classes``, ``coef`` (classes x fea
 ``intercept``, saved as a NumPy ``.npz`` (never a pickle, so loading a model file runs no
 code). The shipped model is ``data/sentiment.npz``, built by ``tools/train_sentiment.py``
 from permissively licensed texts (see :mod:`devotion.nlp.corpus`). A business's own model
-(:func:`fit_business`) is stacked on the shipped one: it reads TF-IDF weighted word 1-2-grams
-and character 2-5-grams of the business's texts (sublinear TF, IDF learned from its labels,
-kept in the file as ``idf``) plus the shipped model's log-probabilities, so a few hundred
-labels already move it; its regularisation is chosen by cross-validation inside its own
-training labels (:func:`tune_alpha`).
+(:func:`fit_business`) is stacked on the shipped one: it reads the same features plus the
+shipped model's log-probabilities, so a few hundred labels already move it.
 
 >>> model = shipped()
 >>> [p.label for p in model.predict(["Thank you so much, great service!",
@@ -37,9 +34,6 @@ SHIPPED_PATH = Path(__file__).parent / "data" / "sentiment.npz"
 # How strongly the shipped model's log-probabilities speak in a stacked business model,
 # against hashed features that are L2-normalised (each about 1 / sqrt(n_tokens)).
 STACK_SCALE = 0.5
-# The regularisation strengths a business model chooses from (SGD's alpha: 1 / (C n)).
-ALPHAS: tuple[float, ...] = (1e-5, 1e-4)
-INNER_FOLDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,39 +54,18 @@ class LinearModel:
     intercept: Any  # ndarray (n_classes,)
     base: LinearModel | None = None
     meta: dict[str, Any] = field(default_factory=dict)
-    idf: Any = None  # ndarray (N_NGRAM_FEATURES,): reads TF-IDF n-grams instead of tokens
-
-    @property
-    def n_inputs(self) -> int:
-        """Columns of the text features (the stacked base's log-probabilities follow)."""
-        return features.N_FEATURES if self.idf is None else features.N_NGRAM_FEATURES
-
-    def inputs(self, texts: Sequence[str]) -> Any:
-        """The text features this model reads."""
-        if self.idf is None:
-            return features.transform(texts)
-        return features.tfidf(features.ngram_counts(texts), self.idf)
 
     def decision(self, texts: Sequence[str]) -> Any:
         """Raw class scores (n_texts x n_classes)."""
-        base_logp = self.base_logp(texts) if self.base is not None else None
-        return self.decision_of(self.inputs(texts), base_logp)
-
-    def decision_of(self, x: Any, base_logp: Any = None) -> Any:
-        """Raw class scores from :meth:`inputs` (and :meth:`base_logp` when stacked)."""
-        n = self.n_inputs
-        scores = np.asarray(x @ self.coef[:, :n].T) + self.intercept
+        x = features.transform(texts)
+        scores = np.asarray(x @ self.coef[:, : features.N_FEATURES].T) + self.intercept
         if self.base is not None:
-            scores += base_logp @ self.coef[:, n:].T
+            scores += self.base_logp(texts) @ self.coef[:, features.N_FEATURES :].T
         return scores
 
     def base_logp(self, texts: Sequence[str]) -> Any:
         assert self.base is not None
-        return self.base.base_logp_of(texts)
-
-    def base_logp_of(self, texts: Sequence[str]) -> Any:
-        """This model's log-probabilities as a stacked model reads them."""
-        return np.log(np.clip(self.proba(texts), 1e-6, 1.0)) * STACK_SCALE
+        return np.log(np.clip(self.base.proba(texts), 1e-6, 1.0)) * STACK_SCALE
 
     def proba(self, texts: Sequence[str]) -> Any:
         """Class probabilities (n_texts x n_classes), columns in ``classes`` order."""
@@ -119,14 +92,12 @@ class LinearModel:
         meta = {**self.meta, "version": self.version, "classes": list(self.classes)}
         if self.base is not None:
             meta["base_version"] = self.base.version
-        arrays: dict[str, Any] = {
-            "coef": self.coef.astype(np.float32),
-            "intercept": self.intercept.astype(np.float32),
-            "meta": np.array(json.dumps(meta)),
-        }
-        if self.idf is not None:
-            arrays["idf"] = np.asarray(self.idf, dtype=np.float32)
-        np.savez_compressed(buffer, **arrays)
+        np.savez_compressed(
+            buffer,
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+            meta=np.array(json.dumps(meta)),
+        )
         return buffer.getvalue()
 
     @classmethod
@@ -136,9 +107,7 @@ class LinearModel:
             meta = json.loads(str(npz["meta"]))
             coef = npz["coef"].astype(np.float64)
             intercept = npz["intercept"].astype(np.float64)
-            idf = npz["idf"].astype(np.float64) if "idf" in npz.files else None
-        n_inputs = features.N_FEATURES if idf is None else features.N_NGRAM_FEATURES
-        stacked = coef.shape[1] > n_inputs
+        stacked = coef.shape[1] > features.N_FEATURES
         if stacked and base is None:
             raise ValueError("this model is stacked on a base model: pass base=")
         return cls(
@@ -148,7 +117,6 @@ class LinearModel:
             intercept=intercept,
             base=base if stacked else None,
             meta=meta,
-            idf=idf,
         )
 
 
@@ -173,29 +141,16 @@ def fit(
     Labels must be among :data:`LABELS`; every label should occur at least once.
     """
     from scipy import sparse
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import SGDClassifier
 
-    _check_labels(labels)
+    unknown = sorted(set(labels) - set(LABELS))
+    if unknown:
+        raise ValueError(f"unknown label(s): {', '.join(unknown)}; use {', '.join(LABELS)}")
     x = features.transform(texts)
     if base is not None:
         base_feats = np.log(np.clip(base.proba(texts), 1e-6, 1.0)) * STACK_SCALE
         x = sparse.hstack([x, sparse.csr_matrix(base_feats)]).tocsr()
-    coef, intercept = _sgd(x, labels, alpha, sample_weight, random_state)
-    return LinearModel(version, LABELS, coef, intercept, base=base)
-
-
-def _check_labels(labels: Sequence[str]) -> None:
-    unknown = sorted(set(labels) - set(LABELS))
-    if unknown:
-        raise ValueError(f"unknown label(s): {', '.join(unknown)}; use {', '.join(LABELS)}")
-
-
-def _sgd(
-    x: Any, labels: Sequence[str], alpha: float, sample_weight: Any, random_state: int
-) -> tuple[Any, Any]:
-    """A balanced logistic-loss linear model's (coef, intercept), one row per :data:`LABELS`."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import SGDClassifier
-
     classifier = SGDClassifier(
         loss="log_loss",
         alpha=alpha,
@@ -221,91 +176,7 @@ def _sgd(
     for row, label in enumerate(classes):
         full_coef[LABELS.index(label)] = coef[row]
         full_intercept[LABELS.index(label)] = intercept[row]
-    return full_coef, full_intercept
-
-
-def _fold_numbers(n: int, folds: int, seed: int = 0) -> Any:
-    """A fold number per position, after a fixed shuffle."""
-    order = np.random.default_rng(seed).permutation(n)
-    fold_of = np.empty(n, dtype=int)
-    fold_of[order] = np.arange(n) % folds
-    return fold_of
-
-
-def _fit_counts(
-    counts: Any, base_logp: Any, labels: Sequence[str], alpha: float, version: str, base: Any
-) -> LinearModel:
-    """A business model from n-gram counts: IDF from these texts, TF-IDF, stacked, SGD."""
-    from scipy import sparse
-
-    idf = features.idf_of(counts)
-    x = sparse.hstack([features.tfidf(counts, idf), sparse.csr_matrix(base_logp)]).tocsr()
-    coef, intercept = _sgd(x, labels, alpha, None, 0)
-    return LinearModel(version, LABELS, coef, intercept, base=base, idf=idf)
-
-
-def _predict_counts(model: LinearModel, counts: Any, base_logp: Any) -> list[str]:
-    scores = model.decision_of(features.tfidf(counts, model.idf), base_logp)
-    return [model.classes[int(i)] for i in scores.argmax(axis=1)]
-
-
-def tune_alpha(counts: Any, base_logp: Any, labels: Sequence[str]) -> float:
-    """The :data:`ALPHAS` value with the best macro-F1 in :data:`INNER_FOLDS`-fold
-    cross-validation over these (training) texts only: the texts a model is judged on never
-    choose its settings. The first (weakest) on a tie or with too few labels to split."""
-    n = len(labels)
-    if n < 2 * INNER_FOLDS or len(ALPHAS) == 1:
-        return ALPHAS[0]
-    fold_of = _fold_numbers(n, INNER_FOLDS, seed=1)
-    best, best_f1 = ALPHAS[0], -1.0
-    for alpha in ALPHAS:
-        predicted = [""] * n
-        for k in range(INNER_FOLDS):
-            train, test = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
-            model = _fit_counts(
-                counts[train],
-                base_logp[train],
-                [labels[int(i)] for i in train],
-                alpha,
-                "inner",
-                None,
-            )
-            for i, label in zip(
-                test, _predict_counts(model, counts[test], base_logp[test]), strict=True
-            ):
-                predicted[i] = label
-        f1 = macro_f1(labels, predicted)
-        if f1 > best_f1 + 1e-9:
-            best, best_f1 = alpha, f1
-    return best
-
-
-def fit_business(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    version: str,
-    base: LinearModel,
-    alpha: float | None = None,
-) -> LinearModel:
-    """A business's own model (see the module docstring), stacked on ``base``; ``alpha`` is
-    chosen by :func:`tune_alpha` on these texts when not given.
-
-    >>> texts = ["love it", "great, thanks", "awful delay", "lost my bag", "ok noted",
-    ...          "flight at 5"] * 3
-    >>> labels = ["positive", "positive", "negative", "negative", "neutral", "neutral"] * 3
-    >>> model = fit_business(texts, labels, version="doc", base=shipped())
-    >>> [p.label for p in model.predict(["love it", "lost my bag"])]
-    ['positive', 'negative']
-    """
-    _check_labels(labels)
-    counts = features.ngram_counts(texts)
-    base_logp = base.base_logp_of(texts)
-    if alpha is None:
-        alpha = tune_alpha(counts, base_logp, labels)
-    model = _fit_counts(counts, base_logp, labels, alpha, version, base)
-    model.meta["alpha"] = alpha
-    return model
+    return LinearModel(version, LABELS, full_coef, full_intercept, base=base)
 
 
 def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
@@ -341,27 +212,23 @@ def cross_validate(
     """Judge a business model against ``base`` on the business's own labels.
 
     Each text is predicted by a model trained without its fold (``folds``-fold, assigned by
-    position after a fixed shuffle; its ``alpha`` tuned inside the other folds only), so
-    every label is held back once. Returns accuracy and
+    position after a fixed shuffle), so every label is held back once. Returns accuracy and
     macro-F1 of both on the same texts: ``own_accuracy``, ``own_macro_f1``,
     ``base_accuracy``, ``base_macro_f1``, and ``n``.
     """
     n = len(texts)
-    fold_of = _fold_numbers(n, folds)
-    counts = features.ngram_counts(texts)  # hashed once: each fold slices them
-    base_logp = base.base_logp_of(texts)
+    order = np.random.default_rng(0).permutation(n)
+    fold_of = np.empty(n, dtype=int)
+    fold_of[order] = np.arange(n) % folds
     own: list[str] = [""] * n
     for k in range(folds):
-        train, test = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
-        if not len(test):
+        train = [i for i in range(n) if fold_of[i] != k]
+        test = [i for i in range(n) if fold_of[i] == k]
+        if not test:
             continue
-        train_labels = [labels[int(i)] for i in train]
-        alpha = tune_alpha(counts[train], base_logp[train], train_labels)
-        model = _fit_counts(counts[train], base_logp[train], train_labels, alpha, "cv", base)
-        for i, label in zip(
-            test, _predict_counts(model, counts[test], base_logp[test]), strict=True
-        ):
-            own[i] = label
+        model = fit([texts[i] for i in train], [labels[i] for i in train], version="cv", base=base)
+        for i, result in zip(test, model.predict([texts[i] for i in test]), strict=True):
+            own[i] = result.label
     base_pred = [r.label for r in base.predict(texts)]
     return {
         "n": n,
