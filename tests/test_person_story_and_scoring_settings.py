@@ -69,6 +69,7 @@ def test_a_manager_edits_the_weights(login, manager):
         "open_problems": "10",
         "unanswered": "10",
         "survey": "0",
+        "feeling": "10",
     }
     assert client.post("/retention/health/", data).status_code == 302
     assert HealthWeights.current()["recency"] == 50 and HealthWeights.current()["survey"] == 0
@@ -81,7 +82,8 @@ def test_a_manager_edits_the_weights(login, manager):
 
 def test_all_weights_at_zero_is_refused(login, manager):
     zeros = dict.fromkeys(
-        ("recency", "frequency", "spend_trend", "open_problems", "unanswered", "survey"), "0"
+        ("recency", "frequency", "spend_trend", "open_problems", "unanswered", "survey", "feeling"),
+        "0",
     )
     response = login(manager).post("/retention/health/", zeros)
     assert "needs a weight above 0" in response.content.decode()

@@ -118,6 +118,7 @@ def test_a_person_carries_scores_with_factors_and_reasons(scored, get):
         "open_problems",
         "unanswered",
         "survey",
+        "feeling",  # out of play (max_points 0) without analysed messages, with its reason
     }
     assert all(f["explanation"] for f in scores["health_factors"])
     assert scores["churn_reasons"] and scores["churn_reasons"][0]["text"]

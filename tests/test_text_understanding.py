@@ -25,6 +25,24 @@ def test_it_reads_the_feeling_of_clear_texts(text, label):
 
 
 @pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Fine, nothing special.", "neutral"),
+        ("Fine. Nothing special.", "neutral"),
+        ("Not bad at all", "positive"),
+        ("No complaints", "positive"),
+        ("Can\u2019t complain, arrived on time", "neutral"),  # a typographic apostrophe
+        ("Obsessed with my new grinder 😍", "positive"),
+        ("Morning ritual sorted ✨", "positive"),
+        ("Still waiting for my order 😡", "negative"),
+    ],
+)
+def test_mild_texts_and_emoji_are_not_read_as_complaints(text, label):
+    [result] = analyze([text])
+    assert result.sentiment_label == label
+
+
+@pytest.mark.parametrize(
     ("text", "reasons"),
     [
         ("Where is my parcel?", ["question"]),

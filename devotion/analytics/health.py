@@ -3,7 +3,9 @@
 Each factor turns one thing we know into a fraction between 0 (bad) and 1 (good); the factor
 earns that fraction of its weight in points; the score is the points earned out of the weights
 in play, times 100. Weights are a plain dict a manager can edit (:data:`DEFAULT_WEIGHTS`); a
-weight of 0 switches a factor off.
+weight of 0 switches a factor off. A factor we know nothing about for a person (``feeling``
+for someone with no analysed message) is out of play for them: its weight leaves their total,
+so the other factors count as they would without it.
 
 =================== ===========================================================================
 factor              how the fraction is worked out
@@ -21,6 +23,9 @@ unanswered          their messages still waiting for our reply: 1 with none, 0.3
                     with more
 survey              the latest answer: NPS 9-10 is 1, 7-8 is 0.6, 0-6 is 0; CSAT 5 is 1, 4 is
                     0.8, 3 is 0.4, 1-2 is 0; no answer counts 0.5 (we do not know)
+feeling             the sentiment of their own messages in the last 90 days
+                    (:func:`feeling_by_person`, -1 to 1): (1 + feeling) / 2, so 0 when all
+                    negative, 0.5 neutral, 1 all positive; out of play with no analysed message
 =================== ===========================================================================
 
 >>> card = scorecard({"recency_days": [10.0], "mean_gap_days": [20.0], "orders_365": [4.0],
@@ -28,9 +33,19 @@ survey              the latest answer: NPS 9-10 is 1, 7-8 is 0.6, 0-6 is 0; CSAT
 ...     "unanswered": [1.0], "last_nps": [float("nan")], "last_csat": [5.0]},
 ...     typical_gap=30.0, typical_orders=2.0)
 >>> [round(float(f.points[0]), 1) for f in card.factors]
-[30.0, 15.0, 7.5, 15.0, 3.0, 15.0]
+[30.0, 15.0, 7.5, 15.0, 3.0, 15.0, 0.0]
 >>> round(float(card.score[0]), 1)
 85.5
+
+The same person whose messages read -0.5 on the whole: 2.5 of the 10 feeling points, out of
+110 in play.
+
+>>> card = scorecard({"recency_days": [10.0], "mean_gap_days": [20.0], "orders_365": [4.0],
+...     "spend_recent": [100.0], "spend_prior": [100.0], "complaints_90": [0.0],
+...     "unanswered": [1.0], "last_nps": [float("nan")], "last_csat": [5.0],
+...     "feeling": [-0.5]}, typical_gap=30.0, typical_orders=2.0)
+>>> round(float(card.score[0]), 1)
+80.0
 """
 
 from __future__ import annotations
@@ -47,6 +62,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "open_problems": 15.0,
     "unanswered": 10.0,
     "survey": 15.0,
+    "feeling": 10.0,
 }
 LABELS: dict[str, str] = {
     "recency": "Buying on their usual rhythm",
@@ -55,7 +71,11 @@ LABELS: dict[str, str] = {
     "open_problems": "Open problems",
     "unanswered": "Messages waiting for us",
     "survey": "What they told us in surveys",
+    "feeling": "How they feel in their messages",
 }
+FEELING_DAYS = 90  # the messages the feeling factor reads: the last 90 days'
+FEELING_HALF_LIFE = 30.0  # days: a message a month old counts half as much as today's
+NEGATIVE_WEIGHT = 2.0  # a negative message counts twice: one angry message is news
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +90,7 @@ class Factor:
 
 @dataclass(frozen=True, slots=True)
 class Scorecard:
-    factors: list[Factor]
+    factors: list[Factor]  # a factor out of play for a person has fraction NaN, points 0
     score: np.ndarray  # 0-100; NaN for people with nothing to score (no order, no answer)
 
 
@@ -109,6 +129,32 @@ def _survey_fraction(nps: np.ndarray, csat: np.ndarray) -> np.ndarray:
     return np.where(known > 0, total / np.maximum(known, 1), 0.5)
 
 
+def feeling_by_person(
+    person_id: object, age_days: object, sentiment: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's feeling, -1 (negative) to 1 (positive), from their analysed messages:
+    one row per message with its writer, its age in days at the scoring day, and its sentiment
+    score (-1 to 1). A weighted mean where a message's weight halves every
+    :data:`FEELING_HALF_LIFE` days and a negative one counts :data:`NEGATIVE_WEIGHT` times, so
+    a recent complaint is not drowned by older praise. Returns (sorted person ids, feeling);
+    messages older than :data:`FEELING_DAYS` or from the future are left out.
+
+    >>> ids, feeling = feeling_by_person([7, 7, 9], [0.0, 30.0, 5.0], [-1.0, 1.0, 0.5])
+    >>> ids.tolist(), [round(float(v), 2) for v in feeling]
+    ([7, 9], [-0.6, 0.5])
+    """
+    ids = np.asarray(person_id, dtype=np.int64)
+    age = np.asarray(age_days, dtype=float)
+    score = np.clip(np.asarray(sentiment, dtype=float), -1.0, 1.0)
+    keep = (age >= 0) & (age <= FEELING_DAYS) & ~np.isnan(score)
+    ids, age, score = ids[keep], age[keep], score[keep]
+    weight = 0.5 ** (age / FEELING_HALF_LIFE) * np.where(score < 0, NEGATIVE_WEIGHT, 1.0)
+    people, which = np.unique(ids, return_inverse=True)
+    total = np.bincount(which, weights=weight, minlength=len(people))
+    summed = np.bincount(which, weights=weight * score, minlength=len(people))
+    return people, summed / np.where(total > 0, total, 1.0)
+
+
 def scorecard(
     features: Mapping[str, object],
     *,
@@ -120,11 +166,13 @@ def scorecard(
 
     ``typical_gap`` is the business's median days between orders and ``typical_orders`` its
     median orders per customer in a year: the yardsticks for people with too little history of
-    their own.
+    their own. ``feeling`` (see :func:`feeling_by_person`; NaN for no analysed message) is
+    optional: without it the feeling factor is out of play for everyone.
     """
     w = check_weights(weights or {})
     f = {k: np.asarray(v, dtype=float) for k, v in features.items()}
     recency = f["recency_days"]
+    feeling = f.get("feeling", np.full(len(recency), np.nan))
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = np.where(np.isnan(f["mean_gap_days"]), typical_gap, f["mean_gap_days"])
         gap = np.maximum(gap, 1.0)
@@ -141,12 +189,20 @@ def scorecard(
         ),
         "unanswered": np.select([f["unanswered"] <= 0, f["unanswered"] <= 1], [1.0, 0.3], 0.0),
         "survey": _survey_fraction(f["last_nps"], f["last_csat"]),
+        "feeling": np.clip((1 + feeling) / 2, 0, 1),  # NaN stays NaN: out of play
     }
     factors = [
-        Factor(key, w[key], fractions[key], fractions[key] * w[key]) for key in DEFAULT_WEIGHTS
+        Factor(key, w[key], fractions[key], np.nan_to_num(fractions[key] * w[key]))
+        for key in DEFAULT_WEIGHTS
     ]
-    total = sum(w.values())
-    score = sum((factor.points for factor in factors), np.zeros(len(recency))) / total * 100
+    # The weights in play for each person: a factor with no fraction leaves their total.
+    total = sum(
+        (np.where(np.isnan(factor.fraction), 0.0, factor.weight) for factor in factors),
+        np.zeros(len(recency)),
+    )
+    points = sum((factor.points for factor in factors), np.zeros(len(recency)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(total > 0, points / total * 100, np.nan)
     return Scorecard(factors, np.round(score, 1))
 
 
@@ -183,4 +239,12 @@ def explain(key: str, value: float | None, fraction: float) -> str:
         if value is None:
             return "No survey answer yet: counted as neutral."
         return f"Latest survey answer scores {fraction:.0%} on our scale."
+    if key == "feeling":
+        if value is None:
+            return "No message of theirs analysed in the last 90 days: left out."
+        word = "negative" if value < -0.25 else ("positive" if value > 0.25 else "mixed or neutral")
+        return (
+            f"Their messages of the last 90 days read {word} ({value:+.2f} from -1 to 1; "
+            "recent and negative ones count most)."
+        )
     return ""

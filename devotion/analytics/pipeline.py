@@ -122,18 +122,38 @@ def train(events: Any, as_of: float, *, horizon_days: float = 90.0, n_clusters: 
     return models
 
 
+def _lookup(found: tuple[np.ndarray, np.ndarray] | None, ids: np.ndarray) -> np.ndarray:
+    """``found``'s value for each of ``ids`` (sorted unique keys, values), NaN where absent.
+
+    >>> _lookup((np.array([2, 5]), np.array([0.5, -1.0])), np.array([5, 3, 2])).tolist()
+    [-1.0, nan, 0.5]
+    """
+    out = np.full(len(ids), np.nan)
+    if found is None or not len(found[0]):
+        return out
+    keys, values = found
+    pos = np.clip(np.searchsorted(keys, ids), 0, len(keys) - 1)
+    hit = keys[pos] == ids
+    out[hit] = values[pos[hit]]
+    return out
+
+
 def score(
     events: Any,
     as_of: float,
     models: Models,
     *,
     weights: Mapping[str, float] | None = None,
+    feelings: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Scores:
-    """Score everyone seen before ``as_of`` with trained ``models``."""
+    """Score everyone seen before ``as_of`` with trained ``models``. ``feelings`` is
+    (sorted person ids, feeling) from :func:`devotion.analytics.health.feeling_by_person`:
+    the health scorecard's feeling factor, out of play for people not in it."""
     feats = collect(build_features(events, as_of))
     n = len(feats["person_id"])
     buyers = feats["orders"] > 0
     f = {k: v[buyers] for k, v in feats.items()}
+    f["feeling"] = _lookup(feelings, f["person_id"])
     idx = np.flatnonzero(buyers)
     notes = list(models.notes)
     if not buyers.any():
@@ -162,17 +182,20 @@ def score(
         "open_problems": f["complaints_90"],
         "unanswered": f["unanswered"],
         "survey": np.where(np.isnan(f["last_nps"]), f["last_csat"], f["last_nps"]),
+        "feeling": f["feeling"],
     }
+    # A factor out of play for a person (no fraction) is stored with no weight: it is not
+    # shown, and the points shown add up to their score.
     factors = [
         [
             {
                 "key": fac.key,
                 "points": round(float(fac.points[i]), 1),
-                "max": fac.weight,
+                "max": 0.0 if np.isnan(fac.fraction[i]) else fac.weight,
                 "value": None
                 if np.isnan(facts[fac.key][i])
                 else round(float(facts[fac.key][i]), 2),
-                "fraction": round(float(fac.fraction[i]), 3),
+                "fraction": round(float(np.nan_to_num(fac.fraction[i])), 3),
             }
             for fac in card.factors
         ]

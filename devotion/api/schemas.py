@@ -249,7 +249,8 @@ class AggregatesOut(Schema):
 
 class HealthFactorOut(Schema):
     key: str = Field(
-        description="recency, frequency, spend_trend, open_problems, unanswered, survey"
+        description="recency, frequency, spend_trend, open_problems, unanswered, survey, "
+        "feeling (its max_points is 0 for a person with no analysed message: out of play)"
     )
     label: str
     points: float = Field(description="Points this factor earned (at most max_points).")

@@ -6,10 +6,14 @@ refit of a vocabulary, and the same text always gives the same features on every
 
 Tokens are lower-cased words; ``@handles`` and links become placeholders; a word after a
 negation ("not", "never", "n't"…) up to the next punctuation gets a ``NOT_`` prefix, so
-"not happy" and "happy" are different features.
+"not happy" and "happy" are different features. Emoji whose feeling is plain are read as the
+word they stand for, and a few mild set phrases as the word they mean
+(:data:`devotion.nlp.lexicons.EMOJI_WORDS`, :data:`~devotion.nlp.lexicons.MILD_PHRASES`).
 
 >>> tokens("I'm NOT happy with @acme: https://x.io/1 !!")
 ["i'm", 'not', 'NOT_happy', 'NOT_with', 'NOT_@user', ':', 'url', '!', '!']
+>>> tokens("Fine, nothing special 😍")
+['fine', ',', 'ok', 'love']
 """
 
 from __future__ import annotations
@@ -62,11 +66,29 @@ _NEGATIONS = frozenset(
 _STOPS_NEGATION = frozenset(".,;:!?")
 
 
+_EMOJI = re.compile("|".join(re.escape(e) for e in sorted(lexicons.EMOJI_WORDS, key=len)[::-1]))
+_MILD = re.compile(
+    r"\b(?:"
+    + "|".join(re.escape(p) for p in sorted(lexicons.MILD_PHRASES, key=len)[::-1])
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def plain_words(text: str) -> str:
+    """``text`` with plain-feeling emoji and mild set phrases replaced by their word (and a
+    typographic apostrophe, U+2019, as a plain one)."""
+    if not text.isascii():
+        text = text.replace("\u2019", "'")
+        text = _EMOJI.sub(lambda m: f" {lexicons.EMOJI_WORDS[m.group()]} ", text)
+    return _MILD.sub(lambda m: lexicons.MILD_PHRASES[m.group().lower()], text)
+
+
 def tokens(text: str) -> list[str]:
     """The word tokens of ``text`` with negation marking (see the module docstring)."""
     out: list[str] = []
     negated = False
-    for match in _TOKEN.finditer(text):
+    for match in _TOKEN.finditer(plain_words(text)):
         token = match.group().lower()
         if token.startswith(("http://", "https://", "www.")):
             token = "url"

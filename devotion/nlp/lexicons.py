@@ -27,6 +27,35 @@ unprofessional unhelpful slow expensive cheap* ripped rip-off ripoff uncomfortab
 itchy shrunk shrink* tore torn ruin* waste* hassle
 """
 
+# Emoji read as the word they stand for (the sentiment model reads words: an emoji alone
+# would say nothing). Only faces and signs whose feeling is plain; ☕, 🐶, ⭐ say none.
+EMOJI_WORDS: dict[str, str] = {
+    **dict.fromkeys("😍🥰😘💕💖💗💞❤♥💙💚💛💜🧡", "love"),
+    **dict.fromkeys("😀😃😄😁😊🙂☺😌🤗", "happy"),
+    **dict.fromkeys("🙌👏🎉🤩✨🌟", "great"),
+    **dict.fromkeys("👍👌", "good"),
+    "💯": "perfect",
+    **dict.fromkeys("😡😠🤬😤", "angry"),
+    **dict.fromkeys("🙄😒", "annoyed"),
+    **dict.fromkeys("😞😔😢😭😩😫😟", "sad"),
+    **dict.fromkeys("😕🙁☹💔", "disappointed"),
+    "👎": "bad",
+}
+
+# Mild set phrases whose words mislead a word model ("not bad" holds "bad", "nothing
+# special" a negated praise word), read as the plain word they mean.
+MILD_PHRASES: dict[str, str] = {
+    "not bad": "good",
+    "not too bad": "fine",
+    "not half bad": "good",
+    "no complaints": "satisfied",
+    "can't complain": "fine",
+    "cannot complain": "fine",
+    "nothing special": "ok",
+    "nothing fancy": "ok",
+    "nothing to complain about": "fine",
+}
+
 # Emotions (Plutchik's eight, the ones customers show most), each word with an intensity.
 EMOTIONS: dict[str, dict[str, float]] = {
     "anger": {

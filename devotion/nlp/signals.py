@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from devotion.nlp import lexicons
-from devotion.nlp.features import tokens
+from devotion.nlp.features import plain_words, tokens
 
 REASONS: tuple[str, ...] = ("question", "complaint", "request", "escalation")
 
@@ -122,7 +122,8 @@ def needs_reply(text: str, *, negative: bool = False) -> tuple[bool, list[str]]:
         reasons.append("question")
     escalation = bool(_ESCALATION.search(stripped))
     # Asking for a manager is both a complaint and a request, whatever the words.
-    if negative or escalation or _COMPLAINT.search(stripped):
+    # "Can't complain" and "no complaints" are praise: read as the word they mean first.
+    if negative or escalation or _COMPLAINT.search(plain_words(stripped)):
         reasons.append("complaint")
     if escalation or _REQUEST.search(stripped):
         reasons.append("request")

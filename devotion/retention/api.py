@@ -33,13 +33,21 @@ _ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: Erro
 MAX_ID = 2**63 - 1
 
 
+class WroteAboutOut(Schema):
+    topic: str = Field(description="A topic as the Voice page names it.")
+    days: int = Field(description="Today (UTC) and the days before it, N in all.")
+
+
 class ConditionOut(Schema):
     field: str = Field(description="The person field filtered on (stage, total_spent, ...).")
     op: Literal["in", "gte", "lte", "within", "over", "is"] = Field(
         description="in: one of the values; gte/lte: at least/at most; within: in the last N "
-        "days; over: more than N days ago or never; is: consent status or yes/no."
+        "days (for wrote_about: a message on the topic in the last N days); over: more than "
+        "N days ago or never; is: consent status or yes/no."
     )
-    value: bool | int | float | str | list[str] = Field(description="What it compares with.")
+    value: bool | int | float | str | list[str] | WroteAboutOut = Field(
+        description="What it compares with."
+    )
 
 
 class SegmentOut(Schema):

@@ -112,6 +112,14 @@ class SegmentForm(forms.Form):
                     field.label = _OP_WORDS[spec.kind][op]
                     self.fields[_key(spec, op)] = field
                     keys.append(_key(spec, op))
+            elif spec.kind == "topic":
+                self.fields[_key(spec, "topic")] = forms.CharField(
+                    required=False, label="Topic", max_length=100
+                )
+                self.fields[_key(spec, "days")] = forms.IntegerField(
+                    required=False, label="in the last … days", min_value=1, max_value=36600
+                )
+                keys += [_key(spec, "topic"), _key(spec, "days")]
             else:
                 options = (
                     [("given", "Given"), ("refused", "Refused"), ("unknown", "Unknown")]
@@ -142,6 +150,9 @@ class SegmentForm(forms.Form):
                 initial[_key(spec, condition.get("op", ""))] = value
             elif spec.kind == "bool":
                 initial[_key(spec)] = "yes" if value else "no"
+            elif spec.kind == "topic" and isinstance(value, dict):
+                initial[_key(spec, "topic")] = value.get("topic")
+                initial[_key(spec, "days")] = value.get("days")
             else:
                 initial[_key(spec)] = value
         return initial
@@ -196,6 +207,16 @@ class SegmentForm(forms.Form):
                 conditions.append(
                     {"field": spec.name, "op": "is", "value": data[_key(spec)] == "yes"}
                 )
+            elif spec.kind == "topic":
+                topic = (data.get(_key(spec, "topic")) or "").strip()
+                days = data.get(_key(spec, "days"))
+                if topic and days is None:
+                    self.add_error(_key(spec, "days"), "Say how many days back to look.")
+                elif days is not None and not topic:
+                    self.add_error(_key(spec, "topic"), "Name the topic.")
+                elif topic:
+                    value = {"topic": topic, "days": days}
+                    conditions.append({"field": spec.name, "op": "within", "value": value})
         if not conditions and not self.errors:
             raise forms.ValidationError(
                 "Choose at least one filter: a segment of everyone is the customers list."

@@ -120,6 +120,45 @@ def read_events(cutoff: datetime) -> pa.Table:
     )
 
 
+def read_feelings(cutoff: datetime) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's feeling as of ``cutoff`` for the health scorecard: (sorted person ids,
+    feeling from -1 to 1), worked out by :func:`devotion.analytics.health.feeling_by_person`
+    from the sentiment of their own analysed messages of the 90 days before (a staff
+    correction wins over the model's score). People with none are not in it."""
+    from devotion.analytics.health import FEELING_DAYS, feeling_by_person
+    from devotion.voice.models import TextAnalysis
+
+    as_number = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+    rows = (
+        TextAnalysis.objects.filter(
+            occurred_at__gte=cutoff - timedelta(days=FEELING_DAYS), occurred_at__lt=cutoff
+        )
+        .exclude(direction="out")  # our own replies say nothing of how they feel
+        .exclude(sentiment_label="", corrected_sentiment="")  # a language not read: unknown
+        .values_list(
+            "touchpoint__person_id",
+            "occurred_at",
+            "sentiment",
+            "sentiment_label",
+            "corrected_sentiment",
+        )
+        .order_by()
+    )
+    people: list[int] = []
+    ages: list[float] = []
+    scores: list[float] = []
+    for person_id, when, score, label, fixed in rows.iterator(chunk_size=FETCH):
+        if when is None:
+            continue
+        people.append(person_id)
+        ages.append((cutoff - when).total_seconds() / DAY)
+        if fixed or score is None:
+            scores.append(as_number.get(fixed or label, np.nan))
+        else:
+            scores.append(score)
+    return feeling_by_person(people, ages, scores)
+
+
 # -------------------------------------------------------------------------------- models
 
 
@@ -235,7 +274,8 @@ def run_scoring(
     step(50, f"Scoring with models v{record.version} (trained as of {record.trained_as_of}).")
     # 3. Scores.
     weights = HealthWeights.current()
-    scores = pipeline.score(events, day_number(cutoff), models, weights=weights)
+    feelings = read_feelings(cutoff)
+    scores = pipeline.score(events, day_number(cutoff), models, weights=weights, feelings=feelings)
     # 4. Write back in bulk, with stages moved by the rules.
     step(60, f"Writing scores for {int(scores.is_customer.sum()):,} customers.")
     moves = write_scores(run, scores, models, lambda share: step(60 + int(share * 39), ""))

@@ -7,7 +7,8 @@ A definition is JSON::
         {"field": "stage", "op": "in", "value": ["at_risk", "lapsed"]},
         {"field": "total_spent", "op": "gte", "value": 200},
         {"field": "last_activity_at", "op": "over", "value": 90},
-        {"field": "consent_email", "op": "is", "value": "given"}
+        {"field": "consent_email", "op": "is", "value": "given"},
+        {"field": "wrote_about", "op": "within", "value": {"topic": "late delivery", "days": 30}}
     ]}
 
 Every condition must hold (AND). Operators by kind of field:
@@ -15,7 +16,11 @@ Every condition must hold (AND). Operators by kind of field:
 - choice and text fields: ``in`` (one of the values; a single string is a list of one);
 - numbers: ``gte`` and ``lte``;
 - dates: ``within`` (in the last N days) and ``over`` (more than N days ago, or never);
-- consent: ``is`` ``given`` / ``refused`` / ``unknown``; yes/no fields: ``is`` true/false.
+- consent: ``is`` ``given`` / ``refused`` / ``unknown``; yes/no fields: ``is`` true/false;
+- what they wrote (``wrote_about``): ``within`` ``{"topic": T, "days": N}``, people with a
+  message of theirs on topic T (as the Voice page shows it: a staff correction, else the
+  model's reading) today or on the N - 1 days before (UTC calendar days, as the Voice page
+  counts them). It reads the stored analyses each time, so whoever writes about T later joins.
 
 Score fields (health, churn probability, lifetime value, expected purchases, RFM segment,
 cluster, scored at) are accepted by name even where the scoring pipeline has not added
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -51,7 +56,7 @@ class FieldSpec:
 
     name: str
     label: str
-    kind: str  # choice | text | number | days | consent | bool
+    kind: str  # choice | text | number | days | consent | bool | topic
     choices: tuple[tuple[str, str], ...] = ()
     score: bool = False  # written by the scoring pipeline
     low: Decimal | None = None
@@ -80,6 +85,7 @@ OPS: dict[str, tuple[str, ...]] = {
     "days": ("within", "over"),
     "consent": ("is",),
     "bool": ("is",),
+    "topic": ("within",),
 }
 OP_LABELS = {
     "in": "is one of",
@@ -150,6 +156,12 @@ FIELDS: dict[str, FieldSpec] = {
         ),
         FieldSpec("cluster", "Behavioural cluster", "text", score=True),
         FieldSpec("scored_at", "Scored", "days", score=True),
+        FieldSpec(
+            "wrote_about",
+            "Wrote about a topic",
+            "topic",
+            help="A topic as the Voice page names it, and how many days back.",
+        ),
     )
 }
 
@@ -176,6 +188,8 @@ class Condition:
         'Last contact more than 90 days ago (or never)'
         >>> Condition("stage", "in", ["at_risk", "lapsed"]).describe()
         'Journey stage: At risk or Lapsed'
+        >>> Condition("wrote_about", "within", {"topic": "late delivery", "days": 7}).describe()
+        'Wrote about "late delivery" in the last 7 days'
         """
         spec = FIELDS[self.field]
         if spec.kind in ("choice", "text"):
@@ -189,6 +203,8 @@ class Condition:
             return f"{spec.label} more than {self.value} days ago (or never)"
         if spec.kind == "consent":
             return f"{spec.label} {self.value}"
+        if spec.kind == "topic":
+            return f'Wrote about "{self.value["topic"]}" in the last {self.value["days"]} days'
         return f"{spec.label}: {'yes' if self.value else 'no'}"
 
 
@@ -206,6 +222,22 @@ def _number(where: str, raw: Any, spec: FieldSpec) -> float | int:
     if spec.high is not None and number > spec.high:
         raise DefinitionError(f"{where}: {spec.label} is never above {spec.high}.")
     return int(number) if number == number.to_integral_value() else float(number)
+
+
+MAX_TOPIC = 100  # TextAnalysis.topic's length
+
+
+def _topic_days(where: str, raw: Any) -> dict[str, Any]:
+    """``{"topic": T, "days": N}`` checked: a topic name and a whole number of days (≥ 1)."""
+    if not isinstance(raw, dict) or set(raw) != {"topic", "days"}:
+        raise DefinitionError(f'{where}: the value is {{"topic": "...", "days": N}}.')
+    topic = raw["topic"].strip() if isinstance(raw["topic"], str) else ""
+    if not topic or len(topic) > MAX_TOPIC:
+        raise DefinitionError(f"{where}: name a topic of up to {MAX_TOPIC} characters.")
+    days = _number(where, raw["days"], FieldSpec("days", "Days", "number", low=Decimal(1)))
+    if days != int(days) or days > 36600:
+        raise DefinitionError(f"{where}: give a whole number of days from 1 to 36600.")
+    return {"topic": topic, "days": int(days)}
 
 
 def parse_condition(index: int, raw: Any) -> Condition:
@@ -245,6 +277,8 @@ def parse_condition(index: int, raw: Any) -> Condition:
         if days != int(days) or days > 36600:
             raise DefinitionError(f"{where}: give a whole number of days up to 36600.")
         return Condition(name, op, int(days))
+    if spec.kind == "topic":
+        return Condition(name, op, _topic_days(where, value))
     if spec.kind == "consent":
         if value not in CONSENT_VALUES:
             raise DefinitionError(f"{where}: {spec.label} is given, refused or unknown.")
@@ -310,10 +344,24 @@ def _condition_q(condition: Condition, now: datetime) -> Q:
         if op == "within":
             return Q(**{f"{name}__gte": since})
         return Q(**{f"{name}__lt": since}) | Q(**{f"{name}__isnull": True})
+    if kind == "topic":
+        return Q(pk__in=_wrote_about(value["topic"], value["days"], now))
     if kind == "consent":
         flag = CONSENT_VALUES[value]
         return Q(**{f"{name}__isnull": True}) if flag is None else Q(**{name: flag})
     return Q(**{name: value})
+
+
+def _wrote_about(topic: str, days: int, now: datetime) -> QuerySet[Any]:
+    """Ids of the people with a message on ``topic`` today or the ``days - 1`` days before
+    (UTC days: the Voice page's weeks are whole UTC days, so a problem's window of N days
+    selects exactly the people it counted)."""
+    from devotion.voice.topics import customer_texts, on_topic
+
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = today - timedelta(days=days - 1)
+    found = customer_texts().filter(on_topic(topic), occurred_at__gte=since)
+    return found.values("touchpoint__person_id")
 
 
 class NotScoredYet(Exception):

@@ -2,8 +2,10 @@
 
 Storage (the importers, the API, the demo) imports nobody downstream of it. It sends this
 signal once per batch it commits, naming the people it created or changed and the touchpoints
-it added, by id and kind. Whoever reacts — webhooks now, text analysis and reply promises
-next — connects in its ``AppConfig.ready()`` and reads what it needs from the database.
+it added, by id and kind; code that changes a stored touchpoint in place (a survey answered
+again) sends it too, naming that touchpoint in ``touchpoints_changed``. Whoever reacts
+(webhooks, text analysis, reply promises) connects in its ``AppConfig.ready()`` and reads
+what it needs from the database.
 
 A rolled-back batch sends nothing: the signal goes out from ``transaction.on_commit``.
 """
@@ -28,30 +30,47 @@ class StoredBatch:
     """What one committed batch stored.
 
     ``touchpoints`` maps a touchpoint kind (``order``, ``message`` ...) to the ids of the new
-    touchpoints of that kind (a ``range`` when the ids were drawn as one run).
+    touchpoints of that kind (a ``range`` when the ids were drawn as one run);
+    ``touchpoints_changed`` likewise names stored touchpoints whose content changed (a survey
+    answered again: its rating and text). A receiver that only cares about new touchpoints
+    reads :meth:`touchpoint_ids`, which never includes the changed ones.
 
     >>> batch = StoredBatch(people_created=[1], touchpoints={"order": range(10, 13)})
     >>> batch.touchpoint_ids()
     [10, 11, 12]
     >>> bool(StoredBatch())
     False
+    >>> changed = StoredBatch(touchpoints_changed={"survey_answer": [7]})
+    >>> bool(changed), changed.touchpoint_ids(), changed.changed_ids("survey_answer")
+    (True, [], [7])
     """
 
     people_created: Sequence[int] = ()
     people_changed: Sequence[int] = ()
     touchpoints: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    touchpoints_changed: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.people_created
             or self.people_changed
             or any(len(ids) for ids in self.touchpoints.values())
+            or any(len(ids) for ids in self.touchpoints_changed.values())
         )
 
     def touchpoint_ids(self, *kinds: str) -> list[int]:
         """The new touchpoints' ids, of the given kinds (all kinds when none is given)."""
         return [
             pk for kind, ids in self.touchpoints.items() if not kinds or kind in kinds for pk in ids
+        ]
+
+    def changed_ids(self, *kinds: str) -> list[int]:
+        """The changed touchpoints' ids, of the given kinds (all kinds when none is given)."""
+        return [
+            pk
+            for kind, ids in self.touchpoints_changed.items()
+            if not kinds or kind in kinds
+            for pk in ids
         ]
 
 

@@ -81,8 +81,13 @@ def runs(ids: Iterable[int]) -> list[list[int]]:
 
 
 def on_stored(batch: StoredBatch, **_: Any) -> None:
-    """Queue one analysis job for the text touchpoints of a committed batch."""
+    """Queue one analysis job for the text touchpoints of a committed batch: the new ones and
+    those whose text changed whose analysis is gone (a survey answered again with new words)."""
     ids = batch.touchpoint_ids(*TEXT_KINDS)
+    changed = batch.changed_ids(*TEXT_KINDS)
+    if changed:
+        analysed = TextAnalysis.objects.filter(touchpoint_id__in=changed)
+        ids += sorted(set(changed) - set(analysed.values_list("touchpoint_id", flat=True)))
     if not ids:
         return
     job = jobs.create(

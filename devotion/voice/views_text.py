@@ -4,13 +4,14 @@ number, and staff corrections of a message's feeling or topic."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from devotion.nlp import topics as listed_topics
@@ -159,6 +160,85 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     )
     flash.success(request, "Thanks: the correction is shown now and Devotion will learn from it.")
     return HttpResponseRedirect(back)
+
+
+class ProblemSegmentForm(forms.Form):
+    topic = forms.CharField(max_length=100)
+
+
+@require_POST
+@role_required("manager")
+def save_problem_segment(request: HttpRequest) -> HttpResponse:
+    """Save the people an emerging problem touched as a live segment: whoever wrote about its
+    topic within the Voice page's window (and whoever does from now on)."""
+    from devotion.retention.models import Segment
+
+    # 1. The topic, which must have messages; the window the page counted them in.
+    form = ProblemSegmentForm(request.POST)
+    topic = form.cleaned_data["topic"].strip() if form.is_valid() else ""
+    span = topics.window()
+    if (
+        not topic
+        or span is None
+        or not topics.customer_texts().filter(topics.on_topic(topic)).exists()
+    ):
+        flash.error(request, "There is no message on that topic to make a segment of.")
+        return HttpResponseRedirect(reverse("voice"))
+    days = problem_window_days(span[0])
+    # 2. The same segment saved before? Show it rather than make a twin.
+    condition = {"field": "wrote_about", "op": "within", "value": {"topic": topic, "days": days}}
+    definition = {"conditions": [condition]}
+    twin = Segment.objects.filter(definition=definition, builtin="").first()
+    if twin is not None:
+        flash.info(request, f"This problem's people are already the segment “{twin.name}”.")
+        return HttpResponseRedirect(reverse("retention-segment", args=[twin.pk]))
+    # 3. Save it under a free name, audited like every segment save (ids and fields only).
+    segment = Segment.objects.create(
+        name=_free_segment_name(f"Wrote about {topic}, last {days} days"),
+        description="Saved from an emerging problem on the Voice page; stays live.",
+        definition=definition,
+        created_by=cast(Any, request.user),  # role_required: a signed-in User
+    )
+    AuditEvent.record(
+        "segment.created",
+        actor=request.user,
+        object_type="segment",
+        object_id=segment.pk,
+        fields=["wrote_about"],
+        source="voice",
+    )
+    flash.success(request, f"Saved the segment “{segment.name}”.")
+    return HttpResponseRedirect(reverse("retention-segment", args=[segment.pk]))
+
+
+def problem_window_days(start: datetime, now: datetime | None = None) -> int:
+    """How many days (today, UTC, and those before) reach back to a window starting at
+    ``start`` (a UTC midnight): the ``days`` of a ``wrote_about`` segment condition that
+    selects the window's people today.
+
+    >>> problem_window_days(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 15, tzinfo=UTC))
+    1
+    >>> problem_window_days(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 25, 9, tzinfo=UTC))
+    84
+    """
+    today = (now or timezone.now()).astimezone(UTC).date()
+    return max((today - start.astimezone(UTC).date()).days + 1, 1)
+
+
+def _free_segment_name(name: str) -> str:
+    """``name``, or ``name (2)``, ``(3)``... when a segment already has it."""
+    from devotion.retention.models import Segment
+
+    name = name[:90]
+    taken = {
+        n.lower()
+        for n in Segment.objects.filter(name__istartswith=name).values_list("name", flat=True)
+    }
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{name} ({n})"
+    return candidate
 
 
 def topic_choices() -> list[str]:

@@ -11,6 +11,7 @@ EVENTS = {
     "person.created": "A new person was created",
     "people.merged": "Two people were merged into one",
     "touchpoint.created": "A new touchpoint (order, message, review…) was stored",
+    "touchpoint.updated": "A stored touchpoint changed (a survey answered again)",
     "reply_promise.warning": "A reply promise is about to break (75% of its time used)",
     "reply_promise.breached": "A reply promise broke: a customer waited past the promised time",
 }

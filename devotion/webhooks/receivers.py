@@ -22,10 +22,9 @@ def needs_details() -> bool:
 
 
 def on_stored(batch: StoredBatch, **_: Any) -> None:
-    """Queue ``person.created`` and ``touchpoint.created`` deliveries for a stored batch
-    (one small query when nobody subscribed)."""
+    """Queue ``person.created``, ``touchpoint.created`` and ``touchpoint.updated`` deliveries
+    for a stored batch (one small query when nobody subscribed)."""
     from devotion.people.models import Person
-    from devotion.touchpoints.models import Touchpoint
 
     wanted = wanted_events()
     if "person.created" in wanted and batch.people_created:
@@ -36,29 +35,36 @@ def on_stored(batch: StoredBatch, **_: Any) -> None:
             [{"person_id": pk, "display_name": name, "stage": stage} for pk, name, stage in rows],
             person_ids=[pk for pk, _, _ in rows],
         )
-    ids = batch.touchpoint_ids()
-    if "touchpoint.created" in wanted and ids:
-        touchpoints = Touchpoint.objects.filter(pk__in=ids).order_by("pk")
-        found = list(
-            touchpoints.values_list(
-                "pk", "person_id", "kind", "source", "external_id", "occurred_at"
-            )
-        )
-        emit(
-            "touchpoint.created",
-            [
-                {
-                    "touchpoint_id": pk,
-                    "person_id": person_id,
-                    "kind": kind,
-                    "source": source,
-                    "external_id": external_id,
-                    "occurred_at": occurred_at.isoformat(),
-                }
-                for pk, person_id, kind, source, external_id, occurred_at in found
-            ],
-            person_ids=[row[1] for row in found],
-        )
+    for event, ids in (
+        ("touchpoint.created", batch.touchpoint_ids()),
+        ("touchpoint.updated", batch.changed_ids()),
+    ):
+        if event in wanted and ids:
+            _emit_touchpoints(event, ids)
+
+
+def _emit_touchpoints(event: str, ids: list[int]) -> None:
+    from devotion.touchpoints.models import Touchpoint
+
+    touchpoints = Touchpoint.objects.filter(pk__in=ids).order_by("pk")
+    found = list(
+        touchpoints.values_list("pk", "person_id", "kind", "source", "external_id", "occurred_at")
+    )
+    emit(
+        event,
+        [
+            {
+                "touchpoint_id": pk,
+                "person_id": person_id,
+                "kind": kind,
+                "source": source,
+                "external_id": external_id,
+                "occurred_at": occurred_at.isoformat(),
+            }
+            for pk, person_id, kind, source, external_id, occurred_at in found
+        ],
+        person_ids=[row[1] for row in found],
+    )
 
 
 def on_merged(merge: Merge, **_: Any) -> None:

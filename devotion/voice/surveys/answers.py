@@ -4,9 +4,10 @@ person's timeline.
 The touchpoint goes through ``ingest()`` like every other event, so identity resolution and
 the ``(source, external_id)`` rule apply: the first answer creates it (and the ``stored``
 signal tells the rest of Devotion, text analysis included); answering again updates the same
-touchpoint's score and text, never adds a second one. Its ``extra`` says which survey and
-kind it answers (``{"survey": "nps", ...}``, as imported survey answers do), so a rating of
-9 reads as NPS, not as a 9 out of 5.
+touchpoint's score and text, never adds a second one, and sends ``stored`` naming it as
+changed (webhooks send ``touchpoint.updated``; a changed text is analysed again). Its
+``extra`` says which survey and kind it answers (``{"survey": "nps", ...}``, as imported
+survey answers do), so a rating of 9 reads as NPS, not as a 9 out of 5.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from devotion.ingest.store import DUPLICATE, REJECTED, ingest
 from devotion.touchpoints.models import Touchpoint
+from devotion.touchpoints.signals import StoredBatch, send_stored
 from devotion.voice.models import TextAnalysis
 from devotion.voice.surveys.models import SurveyInvitation
 
@@ -89,8 +91,10 @@ def record(
             touchpoint.extra = {**touchpoint.extra, "changed_at": now.isoformat()}
             touchpoint.save(update_fields=["rating", "text", "extra"])
             if text_changed:
-                # The old text's analysis no longer describes it; `devotion analyze` fills it.
+                # The old text's analysis no longer describes it: gone until the new one is in.
                 TextAnalysis.objects.filter(touchpoint_id=touchpoint.pk).delete()
+            # Tell the rest of Devotion, as storage does for a new touchpoint (on commit).
+            send_stored(StoredBatch(touchpoints_changed={touchpoint.kind: [touchpoint.pk]}))
         # 3. The invitation keeps the latest answer.
         invitation.score, invitation.comment = score, comment
         invitation.answered_at = now
