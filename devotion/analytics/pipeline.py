@@ -23,6 +23,7 @@ from devotion.analytics import health, rfm
 from devotion.analytics.churn import (
     ChurnModel,
     ChurnReport,
+    ReasonColumn,
     TooLittleHistory,
     design_matrix,
     train_churn,
@@ -54,28 +55,69 @@ class Models:
     format: int = MODEL_FORMAT
 
 
+@dataclass(frozen=True, slots=True)
+class FactorColumn:
+    """One scorecard factor for everyone: points of ``max``, the fact behind it (NaN when
+    unknown) and the fraction earned; NaN points for people not scored."""
+
+    key: str
+    max: float
+    points: np.ndarray
+    value: np.ndarray
+    fraction: np.ndarray
+
+
 @dataclass
 class Scores:
     """One entry per person seen before the scoring day (in ``person_id`` order); the score
-    fields are NaN / "" / None for people with no order yet (prospects)."""
+    fields are NaN / "" for people with no order yet (prospects). Factors and reasons are
+    columns too (one array per factor, per reason rank): :meth:`factors_of` and
+    :meth:`reasons_of` give one person's as the dicts the snapshots keep."""
 
     person_id: np.ndarray
     is_customer: np.ndarray
     health_score: np.ndarray
-    health_factors: list[list[dict[str, Any]] | None]
+    health_factors: list[FactorColumn]
     churn_probability: np.ndarray
-    churn_reasons: list[list[dict[str, Any]] | None]
+    churn_reasons: list[ReasonColumn]
     expected_purchases_90d: np.ndarray
     expected_purchases_365d: np.ndarray
     lifetime_value: np.ndarray
     rfm_r: np.ndarray
     rfm_f: np.ndarray
     rfm_m: np.ndarray
-    rfm_segment: list[str]
-    cluster: list[str]
-    cluster_description: list[str]
+    rfm_segment: np.ndarray  # of str
+    cluster: np.ndarray  # of str
+    cluster_description: np.ndarray  # of str
     features: dict[str, np.ndarray]
     notes: list[str]
+
+    def factors_of(self, i: int) -> list[dict[str, Any]] | None:
+        """Person ``i``'s scorecard lines, or None when they were not scored."""
+        if not self.is_customer[i]:
+            return None
+        return [
+            {
+                "key": c.key,
+                "points": float(c.points[i]),
+                # A factor out of play for this person (no fraction: no analysed message for
+                # the feeling) has no weight: not shown, and the points add up to the score.
+                "max": 0.0 if np.isnan(c.fraction[i]) else c.max,
+                "value": None if np.isnan(c.value[i]) else float(c.value[i]),
+                "fraction": 0.0 if np.isnan(c.fraction[i]) else float(c.fraction[i]),
+            }
+            for c in self.health_factors
+        ]
+
+    def reasons_of(self, i: int) -> list[dict[str, Any]] | None:
+        """Person ``i``'s top reasons to leave, strongest first (None without a churn model)."""
+        if not self.is_customer[i] or not self.churn_reasons:
+            return None
+        return [
+            {"feature": r.feature[i], "text": r.text[i], "weight": float(r.weight[i])}
+            for r in self.churn_reasons
+            if r.feature[i]
+        ]
 
 
 def _bgnbd_inputs(f: Mapping[str, np.ndarray], as_of: float) -> tuple[np.ndarray, ...]:
@@ -164,10 +206,9 @@ def score(
         out[idx] = values
         return out
 
-    def spread_list(values: Sequence[Any], fill: Any) -> list[Any]:
-        out = [fill] * n
-        for i, v in zip(idx, values, strict=True):
-            out[i] = v
+    def spread_list(values: Sequence[Any] | np.ndarray, fill: Any) -> np.ndarray:
+        out = np.full(n, fill, dtype=object)
+        out[idx] = np.asarray(values, dtype=object)
         return out
 
     # 1. Health: the scorecard.
@@ -187,27 +228,25 @@ def score(
     # A factor out of play for a person (no fraction) is stored with no weight: it is not
     # shown, and the points shown add up to their score.
     factors = [
-        [
-            {
-                "key": fac.key,
-                "points": round(float(fac.points[i]), 1),
-                "max": 0.0 if np.isnan(fac.fraction[i]) else fac.weight,
-                "value": None
-                if np.isnan(facts[fac.key][i])
-                else round(float(facts[fac.key][i]), 2),
-                "fraction": round(float(np.nan_to_num(fac.fraction[i])), 3),
-            }
-            for fac in card.factors
-        ]
-        for i in range(len(idx))
+        FactorColumn(
+            fac.key,
+            fac.weight,
+            spread(np.round(fac.points, 1)),
+            spread(np.round(facts[fac.key], 2)),
+            spread(np.round(fac.fraction, 3)),
+        )
+        for fac in card.factors
     ]
     # 2. Churn probability and reasons.
     if models.churn is not None and len(idx):
         X, _ = design_matrix(f)
         churn = models.churn.predict_proba(X)
-        reasons: list[Any] = models.churn.reasons(X)
+        reasons = [
+            ReasonColumn(spread_list(r.feature, ""), spread_list(r.text, ""), spread(r.weight))
+            for r in models.churn.reason_columns(X)
+        ]
     else:
-        churn, reasons = np.full(len(idx), np.nan), [None] * len(idx)
+        churn, reasons = np.full(len(idx), np.nan), []
     # 3. Expected purchases and lifetime value.
     if models.bgnbd is not None and models.gamma_gamma is not None and len(idx):
         x, t_x, T = _bgnbd_inputs(f, as_of)
@@ -221,17 +260,17 @@ def score(
     r, fr, m = rfm.rfm_scores(f["recency_days"], f["orders"], f["monetary_total"])
     if models.clusters is not None and len(idx):
         which = models.clusters.predict(f)
-        names = [models.clusters.names_[c] for c in which]
-        descriptions = [models.clusters.descriptions_[c] for c in which]
+        names = np.asarray(models.clusters.names_, dtype=object)[which]
+        descriptions = np.asarray(models.clusters.descriptions_, dtype=object)[which]
     else:
         names = descriptions = [""] * len(idx)
     return Scores(
         person_id=feats["person_id"],
         is_customer=buyers,
         health_score=spread(card.score),
-        health_factors=spread_list(factors, None),
+        health_factors=factors,
         churn_probability=spread(np.round(churn, 4)),
-        churn_reasons=spread_list(reasons, None),
+        churn_reasons=reasons,
         expected_purchases_90d=spread(np.round(p90, 3)),
         expected_purchases_365d=spread(np.round(p365, 3)),
         lifetime_value=spread(np.round(ltv, 2)),
@@ -246,15 +285,19 @@ def score(
     )
 
 
-def stages(scores: Scores, models: Models, current: Sequence[str]) -> list[str]:
-    """The journey stage of each scored person under :mod:`devotion.analytics.stages`."""
+def stages(
+    scores: Scores, models: Models, current: Sequence[str], rows: np.ndarray | None = None
+) -> list[str]:
+    """The journey stage of each scored person under :mod:`devotion.analytics.stages`: of the
+    people at positions ``rows`` (default: everyone), whose stages now are ``current``."""
+    at = slice(None) if rows is None else rows
     f = scores.features
     return move_stages(
-        f["recency_days"],
-        f["mean_gap_days"],
-        f["last_gap_days"],
-        f["orders"],
-        scores.churn_probability,
+        f["recency_days"][at],
+        f["mean_gap_days"][at],
+        f["last_gap_days"][at],
+        f["orders"][at],
+        scores.churn_probability[at],
         typical_gap=models.typical_gap,
         current=current,
     )

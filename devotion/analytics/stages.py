@@ -61,16 +61,9 @@ def move_stages(
         won_back = np.nan_to_num(last_gap_days, nan=0.0) > max(
             LAPSE_GAPS * typical_gap, LAPSE_MIN_DAYS
         )
-    out = []
-    for i, stage in enumerate(current):
-        if orders[i] <= 0:
-            out.append(stage)
-        elif lapsed[i]:
-            out.append("lapsed")
-        elif at_risk[i]:
-            out.append("at_risk")
-        elif won_back[i]:
-            out.append("won_back")
-        else:
-            out.append("new" if orders[i] == 1 else "active")
-    return out
+    orders = np.asarray(orders)
+    moved = np.select(
+        [lapsed, at_risk, won_back, orders == 1], ["lapsed", "at_risk", "won_back", "new"], "active"
+    )
+    # People with no order keep the stage they have.
+    return np.where(orders > 0, moved, np.asarray(current, dtype=object)).tolist()
