@@ -3,11 +3,14 @@ stores: the same people, identities, orders, lines, counts and rejects, whatever
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from devotion.ingest import helper_process as hp
 from devotion.ingest.columnar import helper, scan, store
@@ -96,29 +99,49 @@ def lane_use(monkeypatch):
     return used
 
 
+@functools.cache
+def _compiled(model: type, fields: tuple[str, ...]) -> tuple[Any, str, Any, Any]:
+    """The query for ``fields`` of every ``model`` row, compiled once: the property tests
+    (tests/test_import_properties.py) take thousands of snapshots, and Django built each
+    query again in more time than the database took to answer it."""
+    compiler = model.objects.values_list(*fields).query.get_compiler("default")
+    sql, params = compiler.as_sql()
+    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    return compiler, sql, params, converters
+
+
+def _rows(model: type, *fields: str) -> list[tuple]:
+    """``model.objects.values_list(*fields)`` (its values converted as that does) as
+    sorted tuples of strings."""
+    compiler, sql, params, converters = _compiled(model, fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if converters:
+        found = compiler.apply_converters(found, converters)
+    return sorted(tuple(str(v) for v in row) for row in found)
+
+
 def _state() -> dict[str, list[tuple]]:
     """Everything stored, by natural keys (ids differ between the two paths)."""
-
-    def rows(queryset, *fields):
-        return sorted(tuple(str(v) for v in row) for row in queryset.values_list(*fields))
-
+    rows = _rows
     return {
         "people": rows(
-            Person.objects,
+            Person,
             "display_name", "name_key", "name_key_rev", "primary_email", "primary_phone",
             "country", "first_seen_at", "last_activity_at", "order_count", "total_spent",
             "spend_incomplete", "stage", "consent_email", "consent_sms", "consent_profiling",
         ),
         "identities": rows(
-            Identity.objects, "kind", "source", "value", "raw_value", "person__primary_email"
+            Identity, "kind", "source", "value", "raw_value", "person__primary_email"
         ),
         "touchpoints": rows(
-            Touchpoint.objects,
+            Touchpoint,
             "source", "external_id", "kind", "channel", "direction", "occurred_at", "amount",
             "currency", "rating", "extra", "person__primary_email", "person__display_name",
         ),
         "lines": rows(
-            OrderLine.objects,
+            OrderLine,
             "touchpoint__external_id", "product_id", "product_name", "quantity", "unit_price",
             "discount",
         ),
