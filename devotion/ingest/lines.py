@@ -15,6 +15,16 @@ from typing import Any
 _CR_LINE_END = re.compile(rb"(?<=\r)(?!\n)|(?<=\r\n)")
 
 
+def cr_line_ends(first: bytes) -> bool:
+    """Whether a file has classic Mac line ends (CR alone), told from its first line as far
+    as the first LF (``first``): a CR before the end of it ends the header line.
+
+    >>> cr_line_ends(b"a,b\\r\\n"), cr_line_ends(b"a,b\\n"), cr_line_ends(b'a,b\\r"c\\n')
+    (False, False, True)
+    """
+    return b"\r" in first.rstrip(b"\n").rstrip(b"\r")
+
+
 def split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
     """The binary lines of ``raw`` split at the line ends the file uses: iterating a binary
     file splits only at LF, and a file with classic Mac line ends (CR alone, as Excel for Mac's
@@ -37,7 +47,7 @@ def split_lone_cr(raw: Iterable[bytes]) -> Iterator[bytes]:
     first = next(lines, None)
     if first is None:
         return
-    if b"\r" not in first.rstrip(b"\n").rstrip(b"\r"):
+    if not cr_line_ends(first):
         yield first
         yield from lines
         return

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from devotion.ingest.detect import delimiter_of
 from devotion.ingest.events import CENT, FUTURE_SLACK, MIN_DATE, ZERO
+from devotion.ingest.lines import cr_line_ends
 from devotion.lib.money import decimals
 from devotion.lib.normalize import EMAIL_PATTERN_ASCII
 from devotion.touchpoints.kinds import CHANNEL_NAMES, PLATFORM_CHANNELS
@@ -137,6 +138,14 @@ def eligible(kind: str, source: str, fmt: str, path: Path) -> bool:
         return False
     names = [name.strip().lower() for name in header]
     if len(set(names)) != len(names) or not set(names) <= set(COLUMNS):
+        return False
+    # The lane counts and reads lines at LF: a file with classic Mac line ends (CR alone)
+    # goes the general way, which splits it at its CRs. (An LF inside a quoted cell once made
+    # such a file's line count match DuckDB's rows, and the lane read it shifted.) A header
+    # line ends within its columns' names: no LF there, no lane.
+    with path.open("rb") as file:
+        first = file.readline(64 * 1024)
+    if not first.endswith(b"\n") or cr_line_ends(first):
         return False
     # The lane announces each chunk's orders as a run of ids: where a listener wants to hear
     # of each new person or touchpoint (a webhook subscriber), the general path imports it.
