@@ -6,6 +6,7 @@ one Recompute that scores and then analyses; role checks and a query-count guard
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -262,3 +263,33 @@ def test_a_line_chart_keeps_its_last_label_inside():
     svg = str(line_chart("Cohorts", labels, [Series("all", [0.3] * 17, True)]))
     last = re.search(r'<text x="([\d.]+)"[^>]*text-anchor="(\w+)">M17</text>', svg)
     assert last and last.group(2) == "end" and float(last.group(1)) <= 360
+
+
+def test_the_nightly_run_thins_old_snapshots(settings, tmp_path):
+    """Daily snapshots for 35 days, then one a week: of two runs in one week two months ago,
+    the earlier loses its snapshots; the runs themselves (segment sizes) stay."""
+    settings.HOME = tmp_path
+    store_business(40)
+    nightly_scoring.call()
+    today = ScoringRun.objects.get()
+    back = today.as_of - timedelta(days=60)
+    monday = back - timedelta(days=back.weekday())
+    now = timezone.now()
+    older = []
+    for as_of in (monday, monday + timedelta(days=1), today.as_of - timedelta(days=10)):
+        run = ScoringRun.objects.create(as_of=as_of, started_at=now)
+        ScoreSnapshot.objects.bulk_create(
+            [
+                ScoreSnapshot(person=s.person, run=run, computed_at=now, health_score=50)
+                for s in ScoreSnapshot.objects.filter(run=today)[:5]
+            ]
+        )
+        older.append(run)
+    nightly_scoring.call()
+    left = {run.pk for run in older if ScoreSnapshot.objects.filter(run=run).exists()}
+    assert left == {older[1].pk, older[2].pk}
+    assert ScoringRun.objects.count() == 5 and ScoreSnapshot.objects.filter(run=today).exists()
+    assert (
+        "Removed 5 old score snapshots"
+        in Job.objects.filter(kind="score").order_by("pk").last().log
+    )

@@ -20,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from devotion.core import jobs, queues
 from devotion.core.models import Job
 from devotion.retention import analysis
+from devotion.retention.pruning import prune_snapshots
 
 KIND = "score"
 SCORING_HOUR = 2  # the nightly run starts at 02:00 local time
@@ -97,7 +98,19 @@ def nightly_scoring() -> None:
     nightly_scoring.using(run_after=next_nightly(timezone.now() + timedelta(minutes=1))).enqueue()
     job = jobs.create(KIND, "Nightly scoring", queue=queues.SCORING)
     try:
-        jobs.run(job, lambda j: run_scoring(job=j))
+        jobs.run(job, _score_and_prune)
     finally:
         # The retention analysis after it, so the Retention page is fresh every morning.
         jobs.enqueue(analysis.create_job(), analysis.analyse_retention)
+
+
+def _score_and_prune(job: Job) -> Any:
+    """The nightly run: score, then thin old snapshots (devotion/retention/pruning.py)."""
+    outcome = run_scoring(job=job)
+    pruned = prune_snapshots(timezone.localdate())
+    if pruned:
+        job.write_log(
+            f"Removed {pruned:,} old score snapshots (kept: daily for 35 days, then weekly "
+            "for a year, then monthly)."
+        )
+    return outcome
