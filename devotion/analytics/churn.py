@@ -158,7 +158,9 @@ class ChurnModel:
         names = np.asarray(self.feature_names_, dtype=object)
         high = np.asarray([REASONS[n][0] for n in names], dtype=object)
         low = np.asarray([REASONS[n][1] for n in names], dtype=object)
-        readable = np.where(z > 0, high != None, low != None)  # noqa: E711 (elementwise)
+        has_high = np.array([t is not None for t in high])
+        has_low = np.array([t is not None for t in low])
+        readable = np.where(z > 0, has_high, has_low)
         listable = readable & (contrib > 0.05)
         ranked = np.where(listable, contrib, -np.inf)
         order = np.argsort(-ranked, axis=1, kind="stable")[:, :top]
