@@ -216,7 +216,7 @@ def _seed_queue(args: argparse.Namespace) -> None:
         )  # fmt: skip
         first = rng.random() < 0.8
         promises.append(
-            (tp_id, cid, team, "first_reply" if first else "next_reply", target, 75,
+            (tp_id, cid, team, channel, "first_reply" if first else "next_reply", target, 75,
              at(started), at(started), 0.0, at(due), at(warn), state, assignee, at(warned_at),
              at(breached_at), "[]")
         )  # fmt: skip
@@ -230,9 +230,9 @@ def _seed_queue(args: argparse.Namespace) -> None:
         )
         cur.executemany(
             "INSERT INTO followup_replypromise (touchpoint_id, conversation_id, team_id, "
-            "target, target_minutes, warn_at_percent, started_at, running_since, "
+            "channel, target, target_minutes, warn_at_percent, started_at, running_since, "
             "used_minutes, due_at, warn_at, state, assignee_id, warned_at, breached_at, log) "
-            f"VALUES ({', '.join(['%s'] * 15)}, %s{json})",
+            f"VALUES ({', '.join(['%s'] * 16)}, %s{json})",
             promises,
         )
     if connection.vendor == "postgresql":

@@ -72,6 +72,7 @@ def new_promise(
         policy=policy,
         team=team,
         target=target,
+        channel=conversation.channel,
         target_minutes=minutes,
         warn_at_percent=policy.warn_at_percent,
         started_at=start,

@@ -96,7 +96,7 @@ def waiting(filters: QueueFilters) -> QuerySet[ReplyPromise]:
     if filters.team_id:
         found = found.filter(conversation__team_id=filters.team_id)
     if filters.channel in CHANNELS:
-        found = found.filter(conversation__channel=filters.channel)
+        found = found.filter(channel=filters.channel)
     return found.order_by("due_at", "pk")
 
 

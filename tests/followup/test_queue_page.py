@@ -188,3 +188,30 @@ def test_the_count_stops_at_the_cap_and_says_so(login, agent, waiting, monkeypat
     assert "2+ waiting · the 3 most urgent shown" in html
     monkeypatch.setattr(queue, "COUNT_CAP", 4)
     assert "3 waiting" in login(agent).get("/queue/").content.decode()
+
+
+def test_a_channel_filter_reads_the_channel_kept_on_each_promise(waiting):
+    """The promise keeps its conversation's channel, so a channel's queue is one index walk
+    in due order (no join to every conversation of the channel, no sort of them all)."""
+    from django.db import connection
+
+    from devotion.followup import queue
+
+    assert dict(ReplyPromise.objects.values_list("conversation__channel", "channel")) == {
+        "email": "email",
+        "web": "web",
+        "chat": "chat",
+    }
+    assert [i.conversation.channel for i in queue.items(queue.QueueFilters(channel="chat"))] == [
+        "chat"
+    ]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # the statistics a big database has: the plan must hold
+        sql, params = queue.queryset(queue.QueueFilters(channel="chat"))[
+            :100
+        ].query.sql_with_params()
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "promise_waiting_channel" in plan and "TEMP B-TREE" not in plan, plan
