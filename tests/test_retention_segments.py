@@ -216,3 +216,23 @@ def test_a_builtin_segment_holds_the_latest_reports_members(crowd):
     )
     assert _names(segment) == ["Bo"]
     assert live_counts([segment]) == {segment.pk: 1}
+
+
+def test_a_segment_on_rfm_segment_or_cluster_uses_their_partial_indexes(crowd):
+    """SQLite uses a partial index only when the query states its condition (not empty):
+    without it a segment of Champions read every person (1M in a big shop)."""
+    from devotion.retention.segments import Condition, _condition_q
+
+    Person.objects.filter(pk=crowd["ann"].pk).update(rfm_segment="Champions", cluster="Big")
+    now = timezone.now()
+    for field, value in (("rfm_segment", "Champions"), ("cluster", "Big")):
+        people = Person.objects.filter(_condition_q(Condition(field, "in", [value]), now))
+        assert [p.display_name for p in people] == ["Ann"]
+        if connection.vendor != "sqlite":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+            sql, params = people.values("pk").query.sql_with_params()
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+        assert f"person_{field}" in plan, plan

@@ -65,7 +65,8 @@ def list_scores(request: HttpRequest, filters: Query[ScoresQuery]) -> dict[str, 
     # 1. Filter.
     people = Person.objects.live()
     if filters.rfm_segment:
-        people = people.filter(rfm_segment=filters.rfm_segment)
+        # The exclude states the partial index's condition, so SQLite can use it.
+        people = people.filter(rfm_segment=filters.rfm_segment).exclude(rfm_segment="")
     if filters.stage:
         people = people.filter(stage=filters.stage)
     if filters.scored:

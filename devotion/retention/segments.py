@@ -336,7 +336,10 @@ def _condition_q(condition: Condition, now: datetime) -> Q:
     name, op, value = condition.field, condition.op, condition.value
     kind = FIELDS[name].kind
     if kind in ("choice", "text"):
-        return Q(**{f"{name}__in": value})
+        chosen = Q(**{f"{name}__in": value})
+        # Restating "not empty" lets SQLite use the partial indexes on the RFM segment and
+        # cluster (it uses one only when the query states its condition).
+        return chosen & ~Q(**{name: ""}) if "" not in value else chosen
     if kind == "number":
         return Q(**{f"{name}__{op}": value})
     if kind == "days":

@@ -215,3 +215,21 @@ def test_a_channel_filter_reads_the_channel_kept_on_each_promise(waiting):
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
     assert "promise_waiting_channel" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_conversations_messages_are_read_through_the_thread_index(waiting):
+    """The conversation page, the coach and a reply read a thread's messages: on SQLite a
+    partial index serves only a query that states its condition, else every touchpoint is
+    scanned (10M in a big shop)."""
+    from django.db import connection
+
+    conversation = waiting["T-1"]
+    assert [t.external_id for t in conversation.touchpoints()] == ["e-1"]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        sql, params = conversation.touchpoints().query.sql_with_params()
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "USING INDEX tp_thread" in plan, plan
