@@ -148,3 +148,50 @@ def test_segment_movement_compares_with_the_last_run_of_an_earlier_day(scored):
     last, previous = latest_runs()
     assert last.as_of == today.as_of and last.pk != today.pk
     assert previous == earlier
+
+
+def _snapshot(gaps):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(health_factors=[{"key": "recency", "value": gaps}])
+
+
+def test_an_overdue_customer_with_a_low_risk_is_told_why_both_hold():
+    from devotion.retention.story import stage_in_words
+
+    person = Person(stage="at_risk", churn_probability=0.12)
+    story = stage_in_words(person, _snapshot(1.9), "low", 76)
+    assert story["label"] == "At risk"
+    assert (
+        story["why"]
+        == "No order for 76 days, 1.9 of their usual gaps (more than 1.5 gaps counts as at risk)."
+    )
+    assert story["note"].startswith("Yet their risk of leaving is low")
+
+
+def test_a_customer_at_risk_by_the_model_alone_is_told_so():
+    from devotion.retention.story import stage_in_words
+
+    person = Person(stage="at_risk", churn_probability=0.81)
+    story = stage_in_words(person, _snapshot(0.8), "high", 20)
+    assert story["why"] == "Their risk of leaving is 81%: 70% or more counts as at risk."
+    assert story["note"] == ""
+
+
+def test_a_regular_with_a_high_risk_is_told_the_model_sees_more_than_rhythm():
+    from devotion.retention.story import stage_in_words
+
+    story = stage_in_words(Person(stage="active", churn_probability=0.7), _snapshot(0.5), "high", 9)
+    assert story["why"] == "More than one order, buying on rhythm."
+    assert "the model sees what went before other customers left" in story["note"]
+
+
+def test_the_customer_page_says_why_they_are_at_their_stage(scored, login, agent):
+    person = (
+        Person.objects.filter(stage="at_risk").first()
+        or Person.objects.filter(stage="lapsed").first()
+    )
+    assert person is not None
+    html = login(agent).get(f"/customers/{person.pk}/").content.decode()
+    assert "<dt>Stage</dt>" in html
+    assert "No order for " in html or "counts as at risk" in html

@@ -7,7 +7,7 @@ from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
-from devotion.analytics import health, rfm
+from devotion.analytics import health, rfm, stages
 from devotion.people.models import Person
 from devotion.retention.models import ScoreSnapshot
 
@@ -128,11 +128,63 @@ def buying_habits(person: Person) -> dict[str, Any]:
         rhythm = f"Orders about every {usual / 30.4:.0f} months."
     return {
         "rhythm": rhythm,
+        "last_order_at": days[-1] if days else None,
         "usual_gap_days": usual,
         "products": [
             {"name": p["product_name"] or p["product_id"], "quantity": p["quantity"]} for p in top
         ],
     }
+
+
+def stage_in_words(
+    person: Person, snapshot: ScoreSnapshot | None, risk: str, last_order_days: int | None
+) -> dict[str, str]:
+    """Why the person is at their journey stage, and, where the stage and the churn model
+    disagree (overdue yet a low risk, on rhythm yet a high one), why both can be true.
+
+    The stage counts days since the last order against the person's own rhythm (stated
+    rules, :mod:`devotion.analytics.stages`); the risk is learned from how this business's
+    customers behaved before leaving. A customer who often pauses and comes back is overdue
+    by the rule and still likely to return; a regular who has just complained is on rhythm
+    and still likely to leave.
+    """
+    stage = person.stage
+    gaps = None
+    for factor in (snapshot.health_factors if snapshot else None) or []:
+        if factor.get("key") == "recency" and factor.get("value") is not None:
+            gaps = float(factor["value"])
+    late = (
+        f"No order for {last_order_days} days"
+        + (f", {gaps:.1f} of their usual gaps" if gaps is not None else "")
+        if last_order_days is not None
+        else ""
+    )
+    why = stages.RULES.get(stage, "")
+    if stage == "at_risk" and late and gaps is not None and gaps > stages.RISK_GAPS:
+        why = f"{late} (more than {stages.RISK_GAPS:g} gaps counts as at risk)."
+    elif stage == "at_risk" and person.churn_probability is not None:
+        why = (
+            f"Their risk of leaving is {person.churn_probability:.0%}: "
+            f"{stages.RISK_PROBABILITY:.0%} or more counts as at risk."
+        )
+    elif stage == "lapsed" and late:
+        why = f"{late} (more than {stages.LAPSE_GAPS:g} gaps and {stages.LAPSE_MIN_DAYS:g} days)."
+    elif why:
+        why = why[0].upper() + why[1:] + "."
+    note = ""
+    if stage in ("at_risk", "lapsed") and risk == "low":
+        note = (
+            "Yet their risk of leaving is low: the stage counts days since the last order, "
+            "while the risk is learned from how customers like them behaved, and customers "
+            "with a history like theirs usually come back after a pause like this one. "
+            "A friendly word fits better than a discount."
+        )
+    elif stage in ("active", "new", "won_back") and risk == "high":
+        note = (
+            "Yet their risk of leaving is high: they still buy on rhythm, but the model sees "
+            "what went before other customers left (the reasons below)."
+        )
+    return {"label": person.get_stage_display(), "why": why, "note": note}
 
 
 def person_story(person: Person) -> dict[str, Any]:
@@ -142,14 +194,22 @@ def person_story(person: Person) -> dict[str, Any]:
     value_at_risk = None
     if person.lifetime_value is not None and person.churn_probability is not None:
         value_at_risk = float(person.lifetime_value) * person.churn_probability
+    habits = buying_habits(person)
+    risk = risk_words(person.churn_probability)
+    as_of = snapshot.run.as_of if snapshot and snapshot.run else None
+    last_order = habits.pop("last_order_at")
+    last_order_days = (
+        max(0, (as_of - last_order.date()).days) if as_of and last_order is not None else None
+    )
     return {
         "scored": snapshot is not None,
+        "stage": stage_in_words(person, snapshot, risk, last_order_days),
         "scores": scores,
         "health_words": health_words(person.health_score),
-        "risk_words": risk_words(person.churn_probability),
+        "risk_words": risk,
         "risk_percent": round(person.churn_probability * 100)
         if person.churn_probability is not None
         else None,
         "value_at_risk": value_at_risk,
-        "habits": buying_habits(person),
+        "habits": habits,
     }
