@@ -40,6 +40,9 @@ def test_the_customer_page_tells_the_story_in_words(scored, login, agent):
     assert person.rfm_segment in html and "Expected value, next 3 years" in html
     assert f"${person.lifetime_value:,.2f}" in html  # an amount in its currency, not a bare number
     assert "How often" in html
+    # The behaviour cluster's average order is money in the business's currency too.
+    description = person.score_snapshots.latest("computed_at").cluster_description
+    assert " an order ($" in description and description in html.replace("&#x27;", "'")
     # Which data the scores saw: events before the run's day (today's count from the next run).
     last_day = as_of_day(800) - timedelta(days=1)
     assert f"from everything up to {last_day.day} {last_day:%b %Y}" in html

@@ -19,6 +19,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
+from devotion.lib.money import format_money
+
 # Feature -> (word when high, word when low), for names; and what it is, for descriptions.
 HABITS: dict[str, tuple[str, str, str]] = {
     "recency_days": ("long-gone", "recent", "days since the last order"),
@@ -37,11 +39,24 @@ def _matrix(features: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 class BehaviourClusters:
-    """KMeans over :data:`HABITS`. Learned: ``names_`` and ``descriptions_`` per cluster."""
+    """KMeans over :data:`HABITS`. Learned: ``names_`` and ``descriptions_`` per cluster.
 
-    def __init__(self, n_clusters: int = 5, random_state: int = 0) -> None:
+    ``currency`` and ``locale``: how the descriptions write an average order (the amounts
+    are in the business's reporting currency); no currency writes a plain number.
+    """
+
+    def __init__(
+        self, n_clusters: int = 5, random_state: int = 0, currency: str = "", locale: str = "en"
+    ) -> None:
         self.n_clusters = n_clusters
         self.random_state = random_state
+        self.currency = currency
+        self.locale = locale
+
+    def _money(self, amount: float) -> str:
+        if not self.currency or not np.isfinite(amount):
+            return f"{amount:,.2f}"
+        return format_money(round(amount, 2), self.currency, self.locale)
 
     def fit(self, features: Mapping[str, np.ndarray]) -> BehaviourClusters:
         X = _matrix(features)
@@ -80,8 +95,8 @@ class BehaviourClusters:
             self.descriptions_.append(
                 f"Typically last ordered {t['recency_days']:,.0f} days ago "
                 f"(all customers: {o['recency_days']:,.0f}), {t['orders']:,.0f} orders "
-                f"({o['orders']:,.0f}), {t['monetary_mean']:,.2f} an order "
-                f"({o['monetary_mean']:,.2f}), a customer for {t['tenure_days']:,.0f} days "
+                f"({o['orders']:,.0f}), {self._money(t['monetary_mean'])} an order "
+                f"({self._money(o['monetary_mean'])}), a customer for {t['tenure_days']:,.0f} days "
                 f"({o['tenure_days']:,.0f})."
             )
         return self

@@ -127,9 +127,18 @@ def _bgnbd_inputs(f: Mapping[str, np.ndarray], as_of: float) -> tuple[np.ndarray
     return x, np.nan_to_num(t_x), np.nan_to_num(T)
 
 
-def train(events: Any, as_of: float, *, horizon_days: float = 90.0, n_clusters: int = 5) -> Models:
+def train(
+    events: Any,
+    as_of: float,
+    *,
+    horizon_days: float = 90.0,
+    n_clusters: int = 5,
+    currency: str = "",
+    locale: str = "en",
+) -> Models:
     """Learn every model from events before ``as_of``. Parts with too little history are
-    left out, and ``notes`` says which and why; nothing raises for a small business."""
+    left out, and ``notes`` says which and why; nothing raises for a small business.
+    ``currency`` and ``locale`` write amounts in the cluster descriptions."""
     feats = collect(build_features(events, as_of))
     buyers = feats["orders"] > 0
     f = {k: v[buyers] for k, v in feats.items()}
@@ -158,7 +167,9 @@ def train(events: Any, as_of: float, *, horizon_days: float = 90.0, n_clusters: 
         models.notes.append(f"No expected purchases or lifetime value: {exc}.")
     # Behavioural clusters.
     try:
-        models.clusters = BehaviourClusters(n_clusters=n_clusters).fit(f)
+        models.clusters = BehaviourClusters(
+            n_clusters=n_clusters, currency=currency, locale=locale
+        ).fit(f)
     except ValueError as exc:
         models.notes.append(f"No behavioural clusters: {exc}.")
     return models

@@ -163,7 +163,13 @@ def models_dir() -> Path:
 
 def train_and_save(events: pa.Table, cutoff: datetime) -> tuple[ScoringModel, pipeline.Models]:
     """Train every model on events before ``cutoff`` and save them as the next version."""
-    models = pipeline.train(events, day_number(cutoff), horizon_days=HORIZON_DAYS)
+    models = pipeline.train(
+        events,
+        day_number(cutoff),
+        horizon_days=HORIZON_DAYS,
+        currency=settings.REPORTING_CURRENCY,
+        locale=settings.MONEY_LOCALE,
+    )
     version = (ScoringModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1
     name = f"scoring-v{version}.pkl"
     (models_dir() / name).write_bytes(pickle.dumps(models, protocol=pickle.HIGHEST_PROTOCOL))
