@@ -35,11 +35,27 @@ def test_it_reads_the_feeling_of_clear_texts(text, label):
         ("Obsessed with my new grinder 😍", "positive"),
         ("Morning ritual sorted ✨", "positive"),
         ("Still waiting for my order 😡", "negative"),
+        ("The new scarf was a huge hit", "positive"),  # "hit" alone reads as harm
     ],
 )
 def test_mild_texts_and_emoji_are_not_read_as_complaints(text, label):
     [result] = analyze([text])
     assert result.sentiment_label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [("😍😍😍", "positive"), ("🙂", "positive"), ("👎", "negative"), ("😡 😡", "negative")],
+)
+def test_a_reply_of_emoji_alone_has_their_feeling(text, label):
+    """An emoji-only review or comment has no language, but its feeling is plain."""
+    [result] = analyze([text])
+    assert (result.language, result.sentiment_label) == ("und", label)
+
+
+def test_emoji_without_a_plain_feeling_say_nothing():
+    [result] = analyze(["☕ ⭐⭐⭐"])
+    assert (result.language, result.sentiment_label) == ("und", None)
 
 
 @pytest.mark.parametrize(

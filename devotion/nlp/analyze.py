@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from devotion.nlp import language, signals, topics
+from devotion.nlp import features, language, signals, topics
 from devotion.nlp.sentiment import LinearModel, shipped
 
 # Languages the sentiment model, the word lists and the topics are written for. Texts in
@@ -66,7 +66,13 @@ def analyze(
     """
     model = model or shipped()
     languages = [language.detect(text) for text in texts]
-    supported = [i for i, lang in enumerate(languages) if lang in SUPPORTED_LANGUAGES]
+    # Texts in a language the model reads, and texts of emoji alone whose feeling is plain
+    # (they keep the language "und": the model reads those emoji as their words).
+    supported = [
+        i
+        for i, lang in enumerate(languages)
+        if lang in SUPPORTED_LANGUAGES or (lang == "und" and features.has_feeling_emoji(texts[i]))
+    ]
     predicted = dict(zip(supported, model.predict([texts[i] for i in supported]), strict=True))
     about = [
         f"{subject}. {text}" if subject and text else (text or subject)

@@ -75,6 +75,16 @@ _MILD = re.compile(
 )
 
 
+def has_feeling_emoji(text: str) -> bool:
+    """Whether ``text`` holds an emoji with a plain feeling (a reply of "😍" or "👎" says
+    as much as a word, though it has no language).
+
+    >>> has_feeling_emoji("😍😍"), has_feeling_emoji("☕"), has_feeling_emoji("ok")
+    (True, False, False)
+    """
+    return not text.isascii() and _EMOJI.search(text) is not None
+
+
 def plain_words(text: str) -> str:
     """``text`` with plain-feeling emoji and mild set phrases replaced by their word (and a
     typographic apostrophe, U+2019, as a plain one)."""

@@ -54,6 +54,11 @@ MILD_PHRASES: dict[str, str] = {
     "nothing special": "ok",
     "nothing fancy": "ok",
     "nothing to complain about": "fine",
+    # "a hit" is a success, but "hit" alone reads as harm ("took a hit" is left as it is).
+    "huge hit": "great success",
+    "big hit": "great success",
+    "a real hit": "a real success",
+    "was a hit": "was a success",
 }
 
 # Emotions (Plutchik's eight, the ones customers show most), each word with an intensity.
