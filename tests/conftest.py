@@ -32,7 +32,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip tests marked ``slow`` (they start servers or processes) unless
-    DEVOTION_SLOW_TESTS=1, so ``make test`` stays quick; ``.ci/run`` sets it and runs them all."""
+    DEVOTION_SLOW_TESTS=1, so ``make test`` stays quick; ``.ci/run`` sets it and runs them all.
+    On PostgreSQL, skip tests marked ``own_sqlite``: they run their own SQLite installation
+    (or no database at all), so the SQLite pass already ran exactly the same test."""
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        same = pytest.mark.skip(
+            reason="own SQLite installation or no database: run in the SQLite pass"
+        )
+        for item in items:
+            if "own_sqlite" in item.keywords:
+                item.add_marker(same)
     if os.environ.get("DEVOTION_SLOW_TESTS") == "1":
         return
     skip = pytest.mark.skip(reason="slow (starts processes): run with DEVOTION_SLOW_TESTS=1")

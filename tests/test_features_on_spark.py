@@ -11,7 +11,7 @@ import pytest
 from devotion.analytics.demo_data import toy_events
 from devotion.analytics.features import build_features, collect
 
-pytestmark = pytest.mark.slow  # starts a JVM
+pytestmark = [pytest.mark.slow, pytest.mark.own_sqlite]  # starts a JVM; reads no database
 
 
 def test_pyspark_and_duckdb_compute_the_same_features():

@@ -619,6 +619,7 @@ def test_messy_files_store_the_same_either_way(tmp_path, lane_use, seed):
 
 
 @pytest.mark.slow  # starts processes
+@pytest.mark.own_sqlite
 def test_the_lane_on_a_database_file_as_a_user_runs_it(tmp_path):
     """`devotion import` on the real set-up (a SQLite file in WAL mode): a 4 MB+ file takes
     the lane, with its helper process and the log checkpointed beside the writes, and what is

@@ -18,6 +18,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.own_sqlite,  # its imports run on their own SQLite installation
     pytest.mark.skipif(sys.platform != "linux", reason="finds child processes through /proc"),
 ]
 

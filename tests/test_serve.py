@@ -18,6 +18,7 @@ from devotion.core.management.commands.serve import supervise
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.own_sqlite,
     pytest.mark.skipif(
         importlib.util.find_spec("gunicorn") is None, reason="gunicorn is not installed"
     ),

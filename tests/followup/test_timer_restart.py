@@ -3,8 +3,10 @@
 Runs ``devotion worker`` (the default and webhooks queues) as a process on a fresh SQLite
 installation, with mail going through SMTP to a local aiosmtpd server and the webhooks to a
 local HTTP receiver that checks their signatures. A lead with a one-minute first-reply promise
-(warning at half time) is stored; the worker sends the warning; it is killed (SIGKILL) before
-the breach; a new worker starts after the due time and escalates. Each alert arrives once.
+(warning at half time), which arrived 35 s ago, is stored; the worker sends the warning; it is
+killed (SIGKILL) before the breach; a new worker starts after the due time and escalates. Each
+alert arrives once. (Arriving 35 s ago puts the warning behind and the breach 25 s ahead, so
+the test waits 30 s, not 80.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 
 from tests.followup.conftest import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_sqlite]
 
 SETUP = """
 from django.contrib.auth.models import User
@@ -82,7 +84,7 @@ def _wait(condition, timeout: float, what: str) -> None:
 def test_killing_the_worker_between_warning_and_breach_loses_and_doubles_nothing(
     tmp_path: Path, smtp_inbox
 ):
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from devotion.lib.signing import verify
 
@@ -102,7 +104,7 @@ def test_killing_the_worker_between_warning_and_breach_loses_and_doubles_nothing
     }
     devotion = [sys.executable, "-m", "devotion.cli"]
     subprocess.run([*devotion, "migrate", "-v", "0"], env=env, check=True)
-    started = datetime.now(UTC)
+    started = datetime.now(UTC) - timedelta(seconds=35)  # when the lead wrote
     script = SETUP.format(hook_port=hooks.server_port, now=started.isoformat())
     out = subprocess.run(
         [*devotion, "shell", "-c", script], env=env, check=True, capture_output=True, text=True
@@ -123,7 +125,7 @@ def test_killing_the_worker_between_warning_and_breach_loses_and_doubles_nothing
 
     worker = start_worker()
     try:
-        # 1. The warning, at 30 s: by e-mail and webhook.
+        # 1. The warning (due at 30 s, already past): by e-mail and webhook.
         _wait(lambda: len(subjects()) >= 1 and len(_Hooks.received) >= 1, 60, "the warning")
         # 2. Killed outright before the breach (at 60 s).
         os.killpg(worker.pid, signal.SIGKILL)
