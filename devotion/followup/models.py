@@ -269,6 +269,12 @@ class ReplyPromise(models.Model):
                 name="promise_waiting_channel",
                 condition=models.Q(met_at__isnull=True),
             ),
+            # One agent's queue (or the unassigned), in due order.
+            models.Index(
+                fields=["assignee", "due_at"],
+                name="promise_waiting_assignee",
+                condition=models.Q(met_at__isnull=True),
+            ),
             # The timer's warnings still to give (parameter-free condition, as above).
             models.Index(
                 fields=["warn_at"],

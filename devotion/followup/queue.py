@@ -89,10 +89,12 @@ def waiting(filters: QueueFilters) -> QuerySet[ReplyPromise]:
         state__in=[PromiseState.OPEN, PromiseState.BREACHED],
         target__in=[Target.FIRST_REPLY, Target.NEXT_REPLY],
     )
+    # Each waiting promise keeps its conversation's assignee (assigning updates both), so
+    # "mine" walks the promise_waiting_assignee index in due order and stops at a page.
     if filters.mine:
-        found = found.filter(conversation__assignee_id=filters.staff_id)
+        found = found.filter(assignee_id=filters.staff_id)
     elif filters.unassigned:
-        found = found.filter(conversation__assignee__isnull=True)
+        found = found.filter(assignee__isnull=True)
     if filters.team_id:
         found = found.filter(conversation__team_id=filters.team_id)
     if filters.channel in CHANNELS:

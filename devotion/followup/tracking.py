@@ -331,6 +331,10 @@ def _inbound(
         conversation.subject = (row["subject"] or row["text"])[:120]
     if conversation.assignee_id is None and row["staff_id"]:
         conversation.assignee_id = row["staff_id"]
+        # The queue's "mine" reads the assignee kept on each waiting promise.
+        for promise in active:
+            if promise.met_at is None:
+                promise.assignee_id = conversation.assignee_id
     if is_negative(row, analysis):
         conversation.negative = True
     priority = str(extra.get("priority", "")).lower()

@@ -5,30 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('team', '0001_initial'),
-        ('touchpoints', '0010_models_moved_out'),
+        ("team", "0001_initial"),
+        ("touchpoints", "0010_models_moved_out"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReplyPromise',
+            name="ReplyPromise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(max_length=20)),
-                ('due_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('open', 'Open'), ('kept', 'Kept'), ('breached', 'Breached'), ('cancelled', 'Cancelled')], default='open', max_length=12)),
-                ('met_at', models.DateTimeField(blank=True, null=True)),
-                ('log', models.JSONField(blank=True, default=list)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='team.staffmember')),
-                ('touchpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='promises', to='touchpoints.touchpoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("target", models.CharField(max_length=20)),
+                ("due_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("kept", "Kept"),
+                            ("breached", "Breached"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                ("met_at", models.DateTimeField(blank=True, null=True)),
+                ("log", models.JSONField(blank=True, default=list)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="team.staffmember",
+                    ),
+                ),
+                (
+                    "touchpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="promises",
+                        to="touchpoints.touchpoint",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['state', 'due_at'], name='promise_queue')],
-                'constraints': [models.UniqueConstraint(fields=('touchpoint', 'target'), name='promise_per_target')],
+                "indexes": [models.Index(fields=["state", "due_at"], name="promise_queue")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("touchpoint", "target"), name="promise_per_target"
+                    )
+                ],
             },
         ),
     ]

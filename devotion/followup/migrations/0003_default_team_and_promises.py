@@ -10,7 +10,17 @@ POLICIES = [
     ("Live chat", 20, [], ["chat"], False, None, 5, 10, 480),
     ("Complaints", 30, [], [], True, None, 60, 240, 2400),
     ("High-value customers", 40, [], [], False, 1000, 120, 240, 1440),
-    ("Reviews and social comments", 50, ["review", "social_comment"], [], False, None, 240, None, None),
+    (
+        "Reviews and social comments",
+        50,
+        ["review", "social_comment"],
+        [],
+        False,
+        None,
+        240,
+        None,
+        None,
+    ),
     ("Survey comments", 60, ["survey_answer"], [], False, None, 480, None, None),
     ("Everything else", 100, [], [], False, None, 480, 480, 2400),
 ]
