@@ -455,6 +455,7 @@ def main() -> None:
     from devotion.followup.models import ReplyPromise
     from devotion.people.models import Person
 
+    call_command("migrate", verbosity=0)  # a database seeded by older code, with --reuse
     call_command("collectstatic", "--noinput", verbosity=0)
     people = Person.objects.count()
     waiting = ReplyPromise.objects.filter(met_at__isnull=True).count()

@@ -19,6 +19,9 @@ promise starts the chain if no sweep is waiting.
 
 from __future__ import annotations
 
+# Table names in the SQL below come from model metadata; every value is a bound parameter.
+# ruff: noqa: S608
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -28,8 +31,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import DateTimeField, F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
@@ -79,45 +81,81 @@ def sweep(now: datetime | None = None, *, mailer: BaseEmailBackend | None = None
 
 
 def _mark(condition: Q, kind: str, now: datetime) -> int:
+    """Mark what ``condition`` finds warned (or breached) and create its alerts, a batch of
+    :data:`BATCH` a transaction. Three statements a batch: the rows read as plain values,
+    one update that sets the moments and appends to each log, one insert of the alerts
+    (the ORM's per-object bulk_update and bulk_create cost 0.7 ms a promise at a backlog)."""
     done = 0
     while True:
         with transaction.atomic():
             found = ReplyPromise.objects.filter(condition).order_by("due_at")
             if connection.features.has_select_for_update_skip_locked:
                 found = found.select_for_update(skip_locked=True)
-            batch = list(found[:BATCH])
+            batch = list(found.values_list("pk", "warn_at_percent", "due_at", "log")[:BATCH])
             if not batch:
                 return done
-            alerts = []
-            for promise in batch:
+            logs = []
+            for pk, percent, due_at, log in batch:
                 if kind == Alert.Kind.WARNING:
-                    promise.warned_at = now
-                    promise.note("warned", now, at_percent=promise.warn_at_percent)
+                    entry = {"event": "warned", "at": now.isoformat(), "at_percent": percent}
                 else:
-                    promise.state = PromiseState.BREACHED
-                    promise.breached_at = promise.due_at
-                    promise.warned_at = promise.warned_at or now  # no warning after the breach
-                    promise.note("breached", now, due_at=promise.due_at.isoformat())
-                alerts += [
-                    Alert(promise=promise, kind=kind, channel=channel, created_at=now)
-                    for channel in (Alert.Channel.EMAIL, Alert.Channel.WEBHOOK)
-                ]
-            # One set-based update for the moments, a per-row one only for the logs (a
-            # per-row CASE over four columns cost most of a sweep's marking).
-            marked = ReplyPromise.objects.filter(pk__in=[p.pk for p in batch])
-            if kind == Alert.Kind.WARNING:
-                marked.update(warned_at=now)
-            else:
-                marked.update(
-                    state=PromiseState.BREACHED,
-                    breached_at=F("due_at"),
-                    warned_at=Coalesce(F("warned_at"), Value(now, output_field=DateTimeField())),
-                )
-            ReplyPromise.objects.bulk_update(batch, ["log"], batch_size=BATCH)
-            Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+                    entry = {
+                        "event": "breached",
+                        "at": now.isoformat(),
+                        "due_at": due_at.isoformat(),
+                    }
+                logs.append((pk, json.dumps([*(log or []), entry])))
+            _write_marks(kind, now, logs)
+            _insert_alerts(kind, now, [pk for pk, _ in logs])
             done += len(batch)
         if len(batch) < BATCH:
             return done
+
+
+def _write_marks(kind: str, now: datetime, logs: list[tuple[int, str]]) -> None:
+    """One statement: the batch's moments (breached: the due moment, and no warning after
+    it) and each row's new log."""
+    table = ReplyPromise._meta.db_table
+    at = _db_moment(now)
+    if kind == Alert.Kind.WARNING:
+        sets, fixed = "warned_at = %s", [at]
+    else:
+        sets = "state = %s, breached_at = due_at, warned_at = COALESCE(warned_at, %s)"
+        fixed = [PromiseState.BREACHED, at]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS p SET {sets}, log = v.log "
+                "FROM unnest(%s::bigint[], %s::jsonb[]) AS v(id, log) WHERE p.id = v.id",
+                [*fixed, [pk for pk, _ in logs], [log for _, log in logs]],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET {sets}, log = %s WHERE id = %s",
+                [[*fixed, log, pk] for pk, log in logs],
+            )
+
+
+def _insert_alerts(kind: str, now: datetime, ids: list[int]) -> None:
+    """An e-mail and a webhook alert for each promise, pending; one there already (a sweep
+    that crashed after its commit) is kept."""
+    table, promises = Alert._meta.db_table, ReplyPromise._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    channels = " UNION ALL ".join(["SELECT %s AS channel"] * len(Alert.Channel.values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (promise_id, kind, channel, status, recipients, error, "
+            f"created_at) SELECT p.id, %s, c.channel, %s, '', '', %s FROM {promises} p "
+            f"CROSS JOIN ({channels}) c WHERE p.id IN ({marks}) "
+            "ON CONFLICT (promise_id, kind, channel) DO NOTHING",
+            [kind, Alert.Status.PENDING, _db_moment(now), *Alert.Channel.values, *ids],
+        )
+
+
+def _db_moment(value: datetime) -> Any:
+    """A moment as the ORM would write it to this database (aware for PostgreSQL, UTC text
+    for SQLite)."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def send_pending(
