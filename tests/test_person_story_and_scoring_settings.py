@@ -187,6 +187,10 @@ def test_a_regular_with_a_high_risk_is_told_the_model_sees_more_than_rhythm():
     story = stage_in_words(Person(stage="active", churn_probability=0.7), _snapshot(0.5), "high", 9)
     assert story["why"] == "More than one order, buying on rhythm."
     assert "the model sees what went before other customers left" in story["note"]
+    late = stage_in_words(Person(stage="active", churn_probability=0.7), _snapshot(1.4), "high", 50)
+    assert late["why"] == (
+        "No order for 50 days, 1.4 of their usual gaps: not overdue yet (at risk from 1.5 gaps)."
+    )
 
 
 def test_the_customer_page_says_why_they_are_at_their_stage(scored, login, agent):

@@ -169,6 +169,8 @@ def stage_in_words(
         )
     elif stage == "lapsed" and late:
         why = f"{late} (more than {stages.LAPSE_GAPS:g} gaps and {stages.LAPSE_MIN_DAYS:g} days)."
+    elif stage in ("active", "new", "won_back") and late and gaps is not None and gaps >= 1:
+        why = f"{late}: not overdue yet (at risk from {stages.RISK_GAPS:g} gaps)."
     elif why:
         why = why[0].upper() + why[1:] + "."
     note = ""
@@ -181,8 +183,8 @@ def stage_in_words(
         )
     elif stage in ("active", "new", "won_back") and risk == "high":
         note = (
-            "Yet their risk of leaving is high: they still buy on rhythm, but the model sees "
-            "what went before other customers left (the reasons below)."
+            "Yet their risk of leaving is high: by the stage rule they are not overdue, but "
+            "the model sees what went before other customers left (the reasons below)."
         )
     return {"label": person.get_stage_display(), "why": why, "note": note}
 
