@@ -134,14 +134,11 @@ def fit(
     base: LinearModel | None = None,
     sample_weight: Any = None,
     alpha: float = 1e-5,
-    class_weight: str | None = "balanced",
     random_state: int = 0,
 ) -> LinearModel:
     """Train a :class:`LinearModel` (stacked on ``base`` when given) on labelled texts.
 
     Labels must be among :data:`LABELS`; every label should occur at least once.
-    ``class_weight="balanced"`` weighs each feeling equally (better for a rare one); None
-    weighs each text equally.
     """
     from scipy import sparse
     from sklearn.exceptions import ConvergenceWarning
@@ -159,7 +156,7 @@ def fit(
         alpha=alpha,
         max_iter=50,
         tol=1e-4,
-        class_weight=class_weight,
+        class_weight="balanced",
         random_state=random_state,
     )
     with warnings.catch_warnings():
@@ -205,77 +202,6 @@ def accuracy(truth: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(1 for t, p in zip(truth, predicted, strict=True) if t == p) / len(truth)
 
 
-# What a business model may learn with: (alpha, class weight). Which suits a business's labels
-# depends on how many there are and how its feelings are spread, so :func:`fit_tuned`
-# chooses on the labels themselves (held-back folds), never on the texts it is judged on.
-SETTINGS: tuple[tuple[float, str | None], ...] = (
-    (1e-5, "balanced"),
-    (3e-5, None),
-    (1e-5, None),
-    (3e-5, "balanced"),
-)
-TUNE_FOLDS = 3
-TUNE_MIN_LABELS = 150  # fewer: too few held back a fold to tell the settings apart
-
-
-def _held_back(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    folds: int,
-    train: Any,
-) -> list[str]:
-    """Each text's label as predicted by ``train(texts, labels)`` fitted without its fold
-    (folds assigned by position after a fixed shuffle)."""
-    n = len(texts)
-    order = np.random.default_rng(0).permutation(n)
-    fold_of = np.empty(n, dtype=int)
-    fold_of[order] = np.arange(n) % folds
-    predicted: list[str] = [""] * n
-    for k in range(folds):
-        inside = [i for i in range(n) if fold_of[i] != k]
-        out = [i for i in range(n) if fold_of[i] == k]
-        if not out:
-            continue
-        model = train([texts[i] for i in inside], [labels[i] for i in inside])
-        for i, result in zip(out, model.predict([texts[i] for i in out]), strict=True):
-            predicted[i] = result.label
-    return predicted
-
-
-def choose_settings(
-    texts: Sequence[str], labels: Sequence[str], *, base: LinearModel | None
-) -> tuple[float, str | None]:
-    """The :data:`SETTINGS` whose held-back predictions on these labels score best (the mean
-    of accuracy and macro-F1: the two figures a business reads); the first with few labels."""
-    if len(texts) < TUNE_MIN_LABELS:
-        return SETTINGS[0]
-    best, best_score = SETTINGS[0], -1.0
-    for alpha, weight in SETTINGS:
-        predicted = _held_back(
-            texts,
-            labels,
-            folds=TUNE_FOLDS,
-            train=lambda t, y, a=alpha, w=weight: fit(
-                t, y, version="tune", base=base, alpha=a, class_weight=w
-            ),
-        )
-        score = (accuracy(labels, predicted) + macro_f1(labels, predicted)) / 2
-        if score > best_score:
-            best, best_score = (alpha, weight), score
-    return best
-
-
-def fit_tuned(
-    texts: Sequence[str], labels: Sequence[str], *, version: str, base: LinearModel | None
-) -> LinearModel:
-    """:func:`fit` with the settings :func:`choose_settings` picks on these labels."""
-    alpha, weight = choose_settings(texts, labels, base=base)
-    model = fit(texts, labels, version=version, base=base, alpha=alpha, class_weight=weight)
-    model.meta.update(alpha=alpha, class_weight=weight or "none")
-    return model
-
-
 def cross_validate(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -286,18 +212,23 @@ def cross_validate(
     """Judge a business model against ``base`` on the business's own labels.
 
     Each text is predicted by a model trained without its fold (``folds``-fold, assigned by
-    position after a fixed shuffle), so every label is held back once; that model chooses
-    its settings on its own training labels only (:func:`fit_tuned`). Returns accuracy and
+    position after a fixed shuffle), so every label is held back once. Returns accuracy and
     macro-F1 of both on the same texts: ``own_accuracy``, ``own_macro_f1``,
     ``base_accuracy``, ``base_macro_f1``, and ``n``.
     """
     n = len(texts)
-    own = _held_back(
-        texts,
-        labels,
-        folds=folds,
-        train=lambda t, y: fit_tuned(t, y, version="cv", base=base),
-    )
+    order = np.random.default_rng(0).permutation(n)
+    fold_of = np.empty(n, dtype=int)
+    fold_of[order] = np.arange(n) % folds
+    own: list[str] = [""] * n
+    for k in range(folds):
+        train = [i for i in range(n) if fold_of[i] != k]
+        test = [i for i in range(n) if fold_of[i] == k]
+        if not test:
+            continue
+        model = fit([texts[i] for i in train], [labels[i] for i in train], version="cv", base=base)
+        for i, result in zip(test, model.predict([texts[i] for i in test]), strict=True):
+            own[i] = result.label
     base_pred = [r.label for r in base.predict(texts)]
     return {
         "n": n,
