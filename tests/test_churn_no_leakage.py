@@ -84,3 +84,23 @@ def test_nobody_at_all_is_scored_without_crashing():
     models = pipeline.train(empty, AS_OF)
     scores = pipeline.score(empty, AS_OF, models)
     assert len(scores.person_id) == 0 and "Nobody has ordered yet" in " ".join(scores.notes)
+
+
+def test_past_the_sample_size_the_models_learn_from_a_random_sample_and_score_everyone(
+    monkeypatch,
+):
+    """A million customers train as well from 200,000 of them: the models learn rates and
+    shapes, not who is who. Everyone is still scored, and the run says it sampled."""
+    from devotion.analytics import pipeline
+    from devotion.analytics.demo_data import toy_events
+
+    events = toy_events(400, random_state=5)
+    monkeypatch.setattr(pipeline, "TRAIN_SAMPLE", 250)
+    models = pipeline.train(events, as_of=800.0)
+    assert any("random sample of 250 of 400 people" in note for note in models.notes)
+    assert models.churn is not None and models.bgnbd is not None
+    assert models.customers <= 250
+    scores = pipeline.score(events, 800.0, models)
+    everyone = len(set(events.column("person_id").to_pylist()))
+    assert len(scores.person_id) == everyone
+    assert not np.isnan(scores.churn_probability[scores.is_customer]).any()

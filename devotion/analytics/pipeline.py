@@ -35,6 +35,36 @@ from devotion.analytics.stages import move_stages
 
 MODEL_FORMAT = 1  # bump when a saved Models from older code can no longer be read
 WEEK = 7.0
+# Training learns rates and shapes (how often people buy, what comes before leaving), not who
+# is who: past this many people, every model learns from a random sample of them (all of each
+# one's events), as well and in a fraction of the time; everyone is still scored.
+TRAIN_SAMPLE = 200_000
+
+
+def sample_people(events: Any, limit: int, *, seed: int = 0) -> tuple[Any, int]:
+    """Every event of at most ``limit`` people drawn at random (the same draw for the same
+    people and seed), and how many people there were. A table that is not Arrow (a Spark
+    frame) comes back whole.
+
+    >>> import pyarrow as pa
+    >>> table = pa.table({"person_id": [1, 1, 2, 3, 3, 3], "day": [1.0, 2, 3, 4, 5, 6]})
+    >>> part, people = sample_people(table, 2)
+    >>> people, len(set(part.column("person_id").to_pylist())), part.num_rows in (3, 4, 5)
+    (3, 2, True)
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(events, pa.Table):
+        return events, 0
+    people = pc.unique(events.column("person_id"))
+    if len(people) <= limit:
+        return events, len(people)
+    chosen = np.random.default_rng(seed).choice(
+        np.sort(people.to_numpy(zero_copy_only=False)), limit, replace=False
+    )
+    keep = pc.is_in(events.column("person_id"), value_set=pa.array(chosen))
+    return events.filter(keep), len(people)
 
 
 @dataclass
@@ -138,7 +168,9 @@ def train(
 ) -> Models:
     """Learn every model from events before ``as_of``. Parts with too little history are
     left out, and ``notes`` says which and why; nothing raises for a small business.
-    ``currency`` and ``locale`` write amounts in the cluster descriptions."""
+    ``currency`` and ``locale`` write amounts in the cluster descriptions. More than
+    :data:`TRAIN_SAMPLE` people: the models learn from a random sample of them."""
+    events, people = sample_people(events, TRAIN_SAMPLE)
     feats = collect(build_features(events, as_of))
     buyers = feats["orders"] > 0
     f = {k: v[buyers] for k, v in feats.items()}
@@ -151,6 +183,11 @@ def train(
         typical_orders=float(np.median(yearly)) if len(yearly) else 1.0,
         customers=int(buyers.sum()),
     )
+    if people > TRAIN_SAMPLE:
+        models.notes.append(
+            f"Trained on a random sample of {TRAIN_SAMPLE:,} of {people:,} people "
+            "(every model learns as well from them; everyone is scored)."
+        )
     # Churn, by time split.
     try:
         models.churn, models.churn_report = train_churn(events, as_of, horizon_days)
