@@ -202,3 +202,24 @@ def test_the_customer_page_says_why_they_are_at_their_stage(scored, login, agent
     html = login(agent).get(f"/customers/{person.pk}/").content.decode()
     assert "<dt>Stage</dt>" in html
     assert "No order for " in html or "counts as at risk" in html
+
+
+def test_a_second_run_leaves_steady_labels_and_sets_changed_ones(scored, settings):
+    """People whose stage, segment and cluster stay get only their scores rewritten (the
+    label columns' indexes are left alone); anyone whose labels differ gets them set."""
+    from devotion.retention.models import ScoringRun
+
+    steady = Person.objects.filter(scored_at__isnull=False).order_by("pk")[0]
+    changed = Person.objects.filter(scored_at__isnull=False).order_by("pk")[1]
+    labels = (changed.rfm_segment, changed.cluster, changed.stage)
+    Person.objects.filter(pk=changed.pk).update(rfm_segment="Bogus", cluster="Bogus")
+    Person.objects.filter(pk=steady.pk).update(health_score=-1)
+    call_command(
+        "score", "--as-of", as_of_day(800).isoformat(), stdout=StringIO(), stderr=StringIO()
+    )
+    run = ScoringRun.objects.latest("started_at")
+    steady.refresh_from_db()
+    changed.refresh_from_db()
+    assert steady.scored_at == changed.scored_at == run.started_at
+    assert steady.health_score is not None and steady.health_score >= 0
+    assert (changed.rfm_segment, changed.cluster, changed.stage) == labels

@@ -92,9 +92,13 @@ class ScoringRun(models.Model):
 class ScoreSnapshot(models.Model):
     """One person's scores from one scoring run, with the factors behind each score."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="score_snapshots")
+    # No index of their own: snapshot_person_time and snapshot_run_segment start with them (a
+    # run writes a row per customer, and every index is written a million times a night).
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="score_snapshots", db_index=False
+    )
     run = models.ForeignKey(
-        ScoringRun, null=True, on_delete=models.CASCADE, related_name="snapshots"
+        ScoringRun, null=True, on_delete=models.CASCADE, related_name="snapshots", db_index=False
     )
     computed_at = models.DateTimeField()
     health_score = models.FloatField(null=True, blank=True)

@@ -13,7 +13,7 @@ UPDATE of people per batch (on PostgreSQL joined on arrays, on SQLite ``executem
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +50,8 @@ SNAPSHOT = (
     "cluster_description",
     "stage",
 )
+# Not a snapshot column: whether the person's stage, RFM segment and cluster stay as they were.
+STEADY = "_steady"
 # The person's columns a run sets (besides scored_at), each from the snapshot column of the name.
 UPDATED = (
     "health_score",
@@ -61,20 +63,41 @@ UPDATED = (
     "cluster",
     "stage",
 )
+# Of those, the labels that mostly stay from one run to the next (indexed: left alone then).
+LABELS = ("rfm_segment", "cluster", "stage")
+PG_TYPES = {
+    "health_score": "float8",
+    "churn_probability": "float8",
+    "lifetime_value": "numeric",
+    "expected_purchases_90d": "float8",
+    "expected_purchases_365d": "float8",
+    "rfm_segment": "text",
+    "cluster": "text",
+    "stage": "text",
+}
 
 
-def live_people() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ids (sorted), stages and health scores (NaN for none) of everyone not merged away."""
+def live_people() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ids (sorted), stages, health scores (NaN for none) and "segment|cluster" labels of
+    everyone not merged away."""
     table = columnar.read(
-        f"SELECT id, stage, health_score FROM {Person._meta.db_table} "
-        "WHERE merged_into_id IS NULL ORDER BY id",
+        f"SELECT id, stage, health_score, rfm_segment || '|' || cluster "
+        f"FROM {Person._meta.db_table} WHERE merged_into_id IS NULL ORDER BY id",
         [],
-        pa.schema([("id", pa.int64()), ("stage", pa.string()), ("health", pa.float64())]),
+        pa.schema(
+            [
+                ("id", pa.int64()),
+                ("stage", pa.string()),
+                ("health", pa.float64()),
+                ("labels", pa.string()),
+            ]
+        ),
     )
     return (
         table.column("id").to_numpy(),
         np.asarray(table.column("stage").to_pylist(), dtype=object),
         table.column("health").to_numpy(zero_copy_only=False).astype(float),
+        np.asarray(table.column("labels").to_pylist(), dtype=object),
     )
 
 
@@ -133,7 +156,7 @@ def score_rows(
     scored = np.flatnonzero(scores.is_customer)
     ids = scores.person_id[scored]
     # Live people only (a person merged away since has no row to update).
-    live, old_stage, previous = live_people()
+    live, old_stage, previous, old_labels = live_people()
     at = np.clip(np.searchsorted(live, ids), 0, max(len(live) - 1, 0))
     found = live[at] == ids if len(live) else np.zeros(len(ids), dtype=bool)
     rows, at = scored[found], at[found]
@@ -141,6 +164,12 @@ def score_rows(
     stage = np.asarray(pipeline.stages(scores, models, current.tolist(), rows), dtype=object)
     moved = stage != current
     moves = Counter(f"{a}>{b}" for a, b in zip(current[moved], stage[moved], strict=True))
+    # Whose stage, segment and cluster stay as they were (most, night after night): their
+    # update leaves those columns, and the indexes on them, alone.
+    labels = np.char.add(
+        np.char.add(scores.rfm_segment[rows].astype(str), "|"), scores.cluster[rows].astype(str)
+    ).astype(object)
+    steady = (~moved) & (labels == old_labels[at])
     health = scores.health_score[rows]
     before = previous[at]
     factors, reasons = _json_columns(scores, rows)
@@ -167,6 +196,7 @@ def score_rows(
                 pa.array(scores.cluster_description[rows].tolist(), pa.string()), 0, 300
             ),
             "stage": pa.array(stage.tolist(), pa.string()),
+            STEADY: pa.array(steady, pa.bool_()),
         }
     )
     return table, dict(moves)
@@ -210,36 +240,44 @@ def _write(run: ScoringRun, table: pa.Table, progress: Callable[[float], None]) 
     defaults = snapshot.defaults(run.started_at)
     position = {name: i for i, name in enumerate(SNAPSHOT)}
     money = position["lifetime_value"]
+    scores_only = [c for c in UPDATED if c not in LABELS]
     for start in range(0, table.num_rows, BATCH):
         batch = table.slice(start, BATCH)
-        columns = [col.to_pylist() for col in batch.columns]
+        steady = batch.column(STEADY).to_pylist()
+        columns = [col.to_pylist() for col in batch.drop_columns([STEADY]).columns]
         columns[money] = [_money(v) for v in columns[money]]
         rows = list(zip(*columns, strict=True))
-        updates = [(*(row[position[c]] for c in UPDATED), row[0]) for row in rows]
+        moved = [row for row, same in zip(rows, steady, strict=True) if not same]
+        kept = [row for row, same in zip(rows, steady, strict=True) if same]
         with transaction.atomic():
             snapshot.insert([(run.pk, stamp, *row, *defaults) for row in rows])
-            _update_people(updates, stamp)
+            _update_people(
+                UPDATED, [(*(r[position[c]] for c in UPDATED), r[0]) for r in moved], stamp
+            )
+            _update_people(
+                scores_only, [(*(r[position[c]] for c in scores_only), r[0]) for r in kept], stamp
+            )
         progress(0.3 + 0.7 * (start + batch.num_rows) / max(table.num_rows, 1))
 
 
-def _update_people(rows: list[tuple[Any, ...]], stamp: Any) -> None:
-    """One statement per batch on PostgreSQL (arrays joined on id), executemany on SQLite."""
+def _update_people(fields: Sequence[str], rows: list[tuple[Any, ...]], stamp: Any) -> None:
+    """Set ``fields`` (and scored_at) from ``rows`` (their values, then the id): one statement
+    per batch on PostgreSQL (arrays joined on id), executemany on SQLite."""
     table = Person._meta.db_table
     if not rows:
         return
     with connection.cursor() as cursor:
         if on_postgres():
-            types = ["float8", "float8", "numeric", "float8", "float8", "text", "text", "text"]
-            unnest = ", ".join(f"%s::{t}[]" for t in types)
-            sets = ", ".join(f"{c} = v.{c}" for c in UPDATED)
+            unnest = ", ".join(f"%s::{PG_TYPES[c]}[]" for c in fields)
+            sets = ", ".join(f"{c} = v.{c}" for c in fields)
             sql = (
                 f"UPDATE {table} AS p SET {sets}, scored_at = %s "
-                f"FROM unnest({unnest}, %s::bigint[]) AS v({', '.join(UPDATED)}, id) "
+                f"FROM unnest({unnest}, %s::bigint[]) AS v({', '.join(fields)}, id) "
                 "WHERE p.id = v.id"
             )
             columns = [list(col) for col in zip(*rows, strict=True)]
             cursor.execute(sql, [stamp, *columns])
         else:
-            sets = ", ".join(f"{c} = %s" for c in UPDATED)
+            sets = ", ".join(f"{c} = %s" for c in fields)
             sql = f"UPDATE {table} SET {sets}, scored_at = %s WHERE id = %s"
             cursor.executemany(sql, [(*row[:-1], stamp, row[-1]) for row in rows])
