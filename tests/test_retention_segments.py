@@ -22,6 +22,7 @@ from devotion.retention.segments import (
     parse_definition,
     segment_people,
 )
+from tests.query_plans import sqlite_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -230,9 +231,5 @@ def test_a_segment_on_rfm_segment_or_cluster_uses_their_partial_indexes(crowd):
         assert [p.display_name for p in people] == ["Ann"]
         if connection.vendor != "sqlite":
             continue
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-            sql, params = people.values("pk").query.sql_with_params()
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+        plan = sqlite_plan(people.values("pk"), analyze=True)
         assert f"person_{field}" in plan, plan

@@ -38,6 +38,7 @@ from django.utils import timezone
 from devotion.core import queues
 from devotion.followup.models import Alert, Conversation, PromiseState, ReplyPromise
 from devotion.followup.promises import target_label
+from devotion.ingest.bulk import db_datetime
 from devotion.team.models import Role, StaffMember
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _write_marks(kind: str, now: datetime, logs: list[tuple[int, str]]) -> None:
     """One statement: the batch's moments (breached: the due moment, and no warning after
     it) and each row's new log."""
     table = ReplyPromise._meta.db_table
-    at = _db_moment(now)
+    at = db_datetime(now)
     if kind == Alert.Kind.WARNING:
         sets, fixed = "warned_at = %s", [at]
     else:
@@ -148,14 +149,8 @@ def _insert_alerts(kind: str, now: datetime, ids: list[int]) -> None:
             f"created_at) SELECT p.id, %s, c.channel, %s, '', '', %s FROM {promises} p "
             f"CROSS JOIN ({channels}) c WHERE p.id IN ({marks}) "
             "ON CONFLICT (promise_id, kind, channel) DO NOTHING",
-            [kind, Alert.Status.PENDING, _db_moment(now), *Alert.Channel.values, *ids],
+            [kind, Alert.Status.PENDING, db_datetime(now), *Alert.Channel.values, *ids],
         )
-
-
-def _db_moment(value: datetime) -> Any:
-    """A moment as the ORM would write it to this database (aware for PostgreSQL, UTC text
-    for SQLite)."""
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 def send_pending(

@@ -8,6 +8,7 @@ import pytest
 
 from devotion.followup.models import Conversation, ReplyPromise, SupportTeam
 from devotion.ingest.store import ingest
+from tests.query_plans import sqlite_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -207,13 +208,7 @@ def test_a_channel_filter_reads_the_channel_kept_on_each_promise(waiting):
     ]
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # the statistics a big database has: the plan must hold
-        sql, params = queue.queryset(queue.QueueFilters(channel="chat"))[
-            :100
-        ].query.sql_with_params()
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    plan = sqlite_plan(queue.queryset(queue.QueueFilters(channel="chat"))[:100], analyze=True)
     assert "promise_waiting_channel" in plan and "TEMP B-TREE" not in plan, plan
 
 
@@ -227,11 +222,7 @@ def test_a_conversations_messages_are_read_through_the_thread_index(waiting):
     assert [t.external_id for t in conversation.touchpoints()] == ["e-1"]
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-        sql, params = conversation.touchpoints().query.sql_with_params()
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    plan = sqlite_plan(conversation.touchpoints(), analyze=True)
     assert "USING INDEX tp_thread" in plan, plan
 
 
@@ -276,8 +267,5 @@ def test_mine_walks_the_assignee_index_in_due_order(agent, waiting):
     if connection.vendor != "sqlite":
         pytest.skip("the plan is SQLite's (PostgreSQL's is checked by bench_queue.py)")
     mine = queue.QueueFilters(mine=True, staff_id=agent.staff.pk)
-    with connection.cursor() as cursor:  # no ANALYZE: three rows' statistics say "scan"
-        sql, params = queue.queryset(mine)[:100].query.sql_with_params()
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+    plan = sqlite_plan(queue.queryset(mine)[:100])  # no ANALYZE: three rows say "scan"
     assert "promise_waiting_assignee" in plan and "TEMP B-TREE" not in plan, plan
