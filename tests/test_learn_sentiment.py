@@ -86,3 +86,22 @@ def test_a_bad_file_gets_a_clear_error(tmp_path):
     bad.write_text("t,l\nhello,great\n")
     with pytest.raises(CommandError, match="Line 2: the label 'great'"):
         call_command("learn", "sentiment", str(bad), text_column="t", label_column="l")
+
+
+def test_a_business_model_is_the_mean_of_fits_that_read_the_labels_in_other_orders():
+    import numpy as np
+
+    from devotion.nlp import sentiment
+
+    rng = random.Random(3)
+    texts = [f"Order {i}: {rng.choice(_PRAISE if i % 2 else _COMPLAINT)}" for i in range(60)]
+    labels = ["positive" if i % 2 else "negative" for i in range(60)]
+    single = [
+        sentiment.fit(texts, labels, version="one", base=shipped(), random_state=seed)
+        for seed in (4, 5, 6)
+    ]
+    mean = sentiment.fit(texts, labels, version="mean", base=shipped(), random_state=4, seeds=3)
+    assert not np.allclose(single[0].coef, single[1].coef)  # the order shows in one fit
+    assert np.allclose(mean.coef, np.mean([m.coef for m in single], axis=0))
+    assert np.allclose(mean.intercept, np.mean([m.intercept for m in single], axis=0))
+    assert mean.predict(["Order 999: totally zapped"])[0].label == "positive"

@@ -102,6 +102,14 @@ def test_it_flags_rude_replies_and_not_polite_ones():
         ("Hola, mi pedido no ha llegado todavía, gracias", "es"),
         ("Hallo, meine Bestellung ist noch nicht da, danke", "de"),
         ("こんにちは、注文がまだ届きません", "ja"),
+        # Short English with few function words; "a", "o", "de" are words of other
+        # languages too, and handles or links are no language's words.
+        ("Sales took a hit", "en"),
+        ("@AmericanAir you're almost as bad as @united", "en"),
+        ("@JetBlue its a wonderful thing! http://t.co/x1", "en"),
+        ("Voy a la tienda", "es"),
+        ("Il a acheté une robe", "fr"),
+        ("Obrigado pela ajuda, o pedido chegou", "pt"),
     ],
 )
 def test_it_detects_the_language(text, code):

@@ -27,15 +27,17 @@ _WORDS: dict[str, frozenset[str]] = {
     for lang, words in {
         "en": "the and is are was were you your my i it this that to of in for with not have "
         "has had be been will would can could please thanks thank what where when why how "
-        "me we our they them at on from but or an so just do does did no yes",
+        "me we our they them at on from but or an so just do does did no yes a as if its "
+        "any all up out about get got there their than then now one by "
+        "who which some more very too really still again after before over u ur",
         "es": "el la los las de del que y en un una es por para con no mi su se lo al pero "
-        "como más muy está estoy gracias dónde cuándo por qué hola pedido también yo",
+        "como más muy está estoy gracias dónde cuándo por qué hola pedido también yo a",
         "fr": "le la les de des du et est un une que qui pour pas je vous nous mon ma mes "
-        "avec dans sur ce cette merci bonjour où quand pourquoi commande ai suis très",
+        "avec dans sur ce cette merci bonjour où quand pourquoi commande ai suis très a",
         "de": "der die das und ist nicht ich sie wir ein eine mit von zu den dem des auf "
         "für mein meine ihr bitte danke wo wann warum hallo bestellung noch schon seit",
         "it": "il la le di che e è un una per non con mi mio mia sono del della grazie dove "
-        "quando perché ciao ordine ho anche molto",
+        "quando perché ciao ordine ho anche molto a",
         "pt": "o a os as de do da que e é um uma para não com meu minha por obrigado obrigada "
         "onde quando porque olá pedido também muito está",
         "nl": "de het een en is niet ik je jij wij van op voor met mijn dank bedankt waar "
@@ -59,11 +61,15 @@ _SCRIPTS: list[tuple[str, re.Pattern[str]]] = [
     ("zh", re.compile(r"[\u4E00-\u9FFF]")),
 ]
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Handles, links and hashtags name things; they are not words of any language.
+_NOT_WORDS = re.compile(r"https?://\S+|www\.\S+|[@#]\w+")
 
 
 def detect(text: str) -> str:
     """The ISO 639-1 code of ``text``'s language (``"und"`` when it has no letters)."""
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w.lower() for w in _WORD.findall(_NOT_WORDS.sub(" ", text))] or [
+        w.lower() for w in _WORD.findall(text)
+    ]
     if not words:
         return "und"
     letters = "".join(words)

@@ -34,6 +34,9 @@ SHIPPED_PATH = Path(__file__).parent / "data" / "sentiment.npz"
 # How strongly the shipped model's log-probabilities speak in a stacked business model,
 # against hashed features that are L2-normalised (each about 1 / sqrt(n_tokens)).
 STACK_SCALE = 0.5
+# A business model is the average of this many SGD fits that differ only in the order they
+# read the labels (see :func:`fit`).
+BUSINESS_SEEDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +138,16 @@ def fit(
     sample_weight: Any = None,
     alpha: float = 1e-5,
     random_state: int = 0,
+    seeds: int = 1,
 ) -> LinearModel:
     """Train a :class:`LinearModel` (stacked on ``base`` when given) on labelled texts.
 
-    Labels must be among :data:`LABELS`; every label should occur at least once.
+    Labels must be among :data:`LABELS`; every label should occur at least once. With
+    ``seeds`` > 1 the weights are the mean of that many fits that shuffle the labels
+    differently (``random_state``, ``random_state + 1``…): stochastic gradient descent stops
+    after a few passes, where the order it read the labels in still shows in the weights; the
+    mean keeps what every order agrees on (a few hundred or thousand labels: measured in
+    docs/benchmarks.md).
     """
     from scipy import sparse
     from sklearn.exceptions import ConvergenceWarning
@@ -151,22 +160,27 @@ def fit(
     if base is not None:
         base_feats = np.log(np.clip(base.proba(texts), 1e-6, 1.0)) * STACK_SCALE
         x = sparse.hstack([x, sparse.csr_matrix(base_feats)]).tocsr()
-    classifier = SGDClassifier(
-        loss="log_loss",
-        alpha=alpha,
-        max_iter=50,
-        tol=1e-4,
-        class_weight="balanced",
-        random_state=random_state,
-    )
-    with warnings.catch_warnings():
-        # A few hundred labels that a line separates perfectly keep SGD's loss falling past
-        # max_iter: the model is already right, more passes only grow the weights.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        classifier.fit(x, np.asarray(labels), sample_weight=sample_weight)
+    y = np.asarray(labels)
+    coefs, intercepts = [], []
+    for seed in range(random_state, random_state + max(1, seeds)):
+        classifier = SGDClassifier(
+            loss="log_loss",
+            alpha=alpha,
+            max_iter=50,
+            tol=1e-4,
+            class_weight="balanced",
+            random_state=seed,
+        )
+        with warnings.catch_warnings():
+            # A few hundred labels that a line separates perfectly keep SGD's loss falling
+            # past max_iter: the model is already right, more passes only grow the weights.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            classifier.fit(x, y, sample_weight=sample_weight)
+        coefs.append(np.asarray(classifier.coef_))
+        intercepts.append(np.asarray(classifier.intercept_))
     classes = tuple(str(c) for c in classifier.classes_)
-    coef = np.asarray(classifier.coef_)
-    intercept = np.asarray(classifier.intercept_)
+    coef = np.mean(coefs, axis=0)
+    intercept = np.mean(intercepts, axis=0)
     if len(classes) == 2:  # binary SGD keeps one row: expand so every class has a column
         coef = np.vstack([-coef, coef]) / 2
         intercept = np.array([-intercept[0], intercept[0]]) / 2
@@ -208,6 +222,7 @@ def cross_validate(
     *,
     base: LinearModel,
     folds: int = 5,
+    seeds: int = BUSINESS_SEEDS,
 ) -> dict[str, float]:
     """Judge a business model against ``base`` on the business's own labels.
 
@@ -226,7 +241,13 @@ def cross_validate(
         test = [i for i in range(n) if fold_of[i] == k]
         if not test:
             continue
-        model = fit([texts[i] for i in train], [labels[i] for i in train], version="cv", base=base)
+        model = fit(
+            [texts[i] for i in train],
+            [labels[i] for i in train],
+            version="cv",
+            base=base,
+            seeds=seeds,
+        )
         for i, result in zip(test, model.predict([texts[i] for i in test]), strict=True):
             own[i] = result.label
     base_pred = [r.label for r in base.predict(texts)]

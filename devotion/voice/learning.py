@@ -2,7 +2,8 @@
 
 **Sentiment.** Every label (a staff correction on the timeline, or a row given to
 ``devotion learn sentiment``) is a :class:`LabelledText`. :func:`train_sentiment` fits a
-model stacked on the shipped one (:func:`devotion.nlp.sentiment.fit`) and judges it first:
+model stacked on the shipped one (:func:`devotion.nlp.sentiment.fit`, the mean of
+``BUSINESS_SEEDS`` fits) and judges it first:
 
     Each label is held back once (5-fold cross-validation): a model trained on the other four
     fifths predicts it, and the shipped model predicts it too. The business's model takes
@@ -126,7 +127,9 @@ def train_sentiment() -> TextModel:
         )
     else:
         scores = sentiment.cross_validate(texts, labels, base=base)
-        model = sentiment.fit(texts, labels, version=version, base=base)
+        model = sentiment.fit(
+            texts, labels, version=version, base=base, seeds=sentiment.BUSINESS_SEEDS
+        )
         gain = scores["own_macro_f1"] - scores["base_macro_f1"]
         decision = (
             f"Macro-F1 on held-back labels {scores['own_macro_f1']:.3f} against the shipped "
