@@ -76,3 +76,31 @@ def test_progress_is_reported_per_batch_with_bytes_read(tmp_path, pipeline):
     assert [p.records for p in seen] == [10, 20, 30, 30]  # each batch, then the end
     assert seen[-1].bytes_read == seen[-1].bytes_total == path.stat().st_size
     assert 0 < seen[0].bytes_read < seen[-1].bytes_read
+
+
+def test_a_quick_import_saves_its_counts_once_at_the_end_and_a_slow_one_as_it_goes(
+    tmp_path, monkeypatch
+):
+    from devotion.ingest import importer
+    from devotion.ingest.models import ImportRun
+
+    path = tmp_path / "orders.csv"
+    rows = "".join(f"o-{n},2025-05-01,c{n}@example.com\n" for n in range(30))
+    path.write_text("external_id,occurred_at,email\n" + rows)
+    saved = []
+    real = ImportRun.save
+
+    def save(run, *args, **kwargs):
+        if "rows_total" in kwargs.get("update_fields", ()):
+            saved.append(run.rows_total)
+        return real(run, *args, **kwargs)
+
+    monkeypatch.setattr(ImportRun, "save", save)
+    Importer("orders", batch_size=10).run(path)
+    assert saved == [30]  # three batches within half a second: one save, at the end
+    saved.clear()
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 0.0)  # every batch "slow enough"
+    Importer("orders", batch_size=10).run(path)
+    assert saved == [10, 20, 30, 30]
+    run = ImportRun.objects.order_by("pk").last()
+    assert (run.rows_total, run.rows_duplicate, run.job.done) == (30, 30, path.stat().st_size)

@@ -68,10 +68,10 @@ def run(job: Job | int, work: Callable[[Job], Any]) -> Any:
     the job is not queued."""
     if not isinstance(job, Job):
         job = Job.objects.get(pk=job)
+    job.write_log("Started.", save=False)  # saved by the claim
     if not job.claim():
-        job.refresh_from_db(fields=["status"])
+        job.refresh_from_db(fields=["status", "log"])
         raise NotQueued(f"job {job.pk} is {job.status}, not queued")
-    job.write_log("Started.")
     try:
         result = work(job)
     except BaseException as exc:

@@ -108,14 +108,15 @@ class Job(models.Model):
     # -- the progress and log API the work uses ----------------------------------------------
 
     def set_progress(self, done: int, total: int | None = None, unit: str | None = None) -> None:
-        """Record how far the work is (and that it is alive); saved at once."""
+        """Record how far the work is (and that it is alive), with the log lines written
+        since the last save; saved at once."""
         self.done = done
         if total is not None:
             self.total = total
         if unit is not None:
             self.unit = unit
         self.progress_at = timezone.now()
-        self.save(update_fields=["done", "total", "unit", "progress_at"])
+        self.save(update_fields=["done", "total", "unit", "progress_at", "log"])
 
     def write_log(self, message: str, *, save: bool = True) -> None:
         """Append a timestamped line to the log, dropping the oldest lines past the limit."""
@@ -133,11 +134,12 @@ class Job(models.Model):
     # -- lifecycle (devotion.core.jobs drives these) -----------------------------------------
 
     def claim(self) -> bool:
-        """Mark a queued job running; False when it is not queued any more (already running,
-        done, or cancelled): a duplicated or retried task then leaves it alone."""
+        """Mark a queued job running, saving the log lines written so far with it; False when
+        it is not queued any more (already running, done, or cancelled): a duplicated or
+        retried task then leaves it alone."""
         now = timezone.now()
         claimed = Job.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
-            status=self.Status.RUNNING, started_at=now, progress_at=now
+            status=self.Status.RUNNING, started_at=now, progress_at=now, log=self.log
         )
         if claimed:
             self.status, self.started_at, self.progress_at = self.Status.RUNNING, now, now

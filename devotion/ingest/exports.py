@@ -13,9 +13,18 @@ from devotion.ingest.sources import Mapper
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 
 
-def sample_columns(mapper: Mapper) -> set[str]:
+# What sample_columns found, by mapper (the mapper is kept too, so its id stays its own):
+# every CSV import asks for every export's columns, and reading each sample's header again
+# took more than a small file's import stored.
+_KNOWN: dict[int, tuple[Mapper, frozenset[str]]] = {}
+
+
+def sample_columns(mapper: Mapper) -> frozenset[str]:
     """The columns ``mapper``'s export is known to have: its sample's header, its required
     columns and the columns it names in its reasons (lower-cased)."""
+    cached = _KNOWN.get(id(mapper))
+    if cached is not None and cached[0] is mapper:
+        return cached[1]
     known = {name for names in mapper.required for name in names}
     for column in mapper.columns.values():
         known.update(part.strip().lower() for part in column.split("/"))
@@ -25,7 +34,8 @@ def sample_columns(mapper: Mapper) -> set[str]:
             first = file.readline()
         cells = next(csv.reader([first], delimiter=delimiter_of(first)), [])
         known.update(cell.strip().lower() for cell in cells)
-    return known
+    _KNOWN[id(mapper)] = (mapper, frozenset(known))
+    return _KNOWN[id(mapper)][1]
 
 
 def _fit(source: str, mapper: Mapper, columns: set[str]) -> int:

@@ -19,6 +19,7 @@ import gc
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,11 @@ log = logging.getLogger(__name__)
 # flight, and memory stays well under 100 MB.
 BATCH_SIZE = 10_000
 PREVIEW_REJECTS = 50
+# The general path saves its counts after a batch at most this often (seconds), and always at
+# the end: a page polling the progress sees it move, and a small file's import writes its
+# counts once instead of once a batch and again at the end. What a batch stored is committed
+# by storage either way; a crash still saves the counts reached (``_finish``).
+PROGRESS_EVERY = 0.5
 _NOT_UTF8 = NOT_UTF8
 
 
@@ -210,6 +216,7 @@ class Importer:
         self._header: list[str] = []
         self._bytes_total = path.stat().st_size if path.exists() else 0
         self._bytes_read = 0
+        self._saved_at = time.monotonic()
         self._created: tuple[int, int] | None = None
         self._changed: set[int] = set()
         self._changed_first: list[int] = []  # the first CHANGED_IDS_KEPT, for the link
@@ -222,8 +229,11 @@ class Importer:
             run.format = fmt
             run.encoding = self._result.encoding = detect_encoding(path)
             run.save(update_fields=["rejects_path", "bytes_total", "format", "encoding"])
+            # Saved with the first counts (or the end), as the summary is: a small file's
+            # import made as many writes for its log as for its data.
             run.job.write_log(
-                f"Reading {path.name} ({fmt}, {run.encoding_label}, {self._bytes_total:,} bytes)."
+                f"Reading {path.name} ({fmt}, {run.encoding_label}, {self._bytes_total:,} bytes).",
+                save=False,
             )
             # A report left by an earlier run of the same file would be misleading now.
             rejects.unlink(missing_ok=True)
@@ -331,7 +341,7 @@ class Importer:
             else:
                 result.accepted += 1
         self._bytes_read = batch.bytes_read
-        self._save_progress()
+        self._save_progress(every=PROGRESS_EVERY)
 
     def _note_stored(self, sender: Any, batch: StoredBatch, **kwargs: Any) -> None:
         if threading.get_ident() != self._thread:
@@ -352,8 +362,18 @@ class Importer:
                 kept.append(pk)
         self._result.people_changed = len(changed)
 
-    def _save_progress(self) -> None:
+    def _save_progress(self, every: float = 0.0) -> None:
+        """Save the counts (not again within ``every`` seconds of the last save) and tell
+        ``progress``."""
         result, run = self._result, self._run
+        if self.progress is not None:
+            self.progress(Progress(result.total, self._bytes_read, self._bytes_total))
+        if self._rejects_file is not None:
+            self._rejects_file.flush()
+        now = time.monotonic()
+        if every and now - self._saved_at < every:
+            return
+        self._saved_at = now
         run.rows_total = result.total
         run.rows_accepted = result.accepted
         run.rows_duplicate = result.duplicate
@@ -365,7 +385,6 @@ class Importer:
         run.people_changed = result.people_changed
         run.people_changed_ids = self._changed_first
         if self._rejects_file is not None:
-            self._rejects_file.flush()
             run.rejects_path = str(self._rejects_path)
         # One transaction for both writes: on PostgreSQL the columnar lane trusts what it
         # remembers only when exactly one transaction (this one) ran between two of its chunks
@@ -374,8 +393,6 @@ class Importer:
         with transaction.atomic():
             self._save_counts(run)
             run.job.set_progress(self._bytes_read)  # also tells the jobs page it is alive
-        if self.progress is not None:
-            self.progress(Progress(result.total, self._bytes_read, self._bytes_total))
 
     @staticmethod
     def _save_counts(run: ImportRun) -> None:
@@ -407,7 +424,8 @@ class Importer:
         result = self._result
         self._run.job.write_log(
             f"{result.total:,} records: {result.accepted:,} stored, "
-            f"{result.duplicate:,} already there, {result.rejected:,} rejected."
+            f"{result.duplicate:,} already there, {result.rejected:,} rejected.",
+            save=False,  # jobs.run saves it with how the job ended
         )
 
     def _reject(self, lines: list[int], raws: list[list[str]], reason: str) -> None:
